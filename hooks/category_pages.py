@@ -1,0 +1,28 @@
+"""Generate each category's index page from categories.yml and its articles' front matter."""
+
+from __future__ import annotations
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+
+from kb_search.articles import Category, HelpCenter
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    center: HelpCenter = config.extra["help_center"]
+    for key, category in center.categories.items():
+        lines = [
+            f"- [{a.title}]({a.path.split('/', 1)[1]})\n  <span>{a.summary}</span>"
+            for a in center.in_category(key)
+        ]
+        content = page_markdown(category, lines)
+        files.append(File.generated(config, f"{key}/index.md", content=content))
+    return files
+
+
+def page_markdown(category: Category, lines: list[str]) -> str:
+    items = "\n".join(lines) or "No articles yet."
+    return (
+        f"---\ntitle: {category.title}\nicon: {category.icon}\n---\n\n"
+        f'{category.summary}\n\n<div class="kb-article-list" markdown>\n\n{items}\n\n</div>\n'
+    )

@@ -1,0 +1,137 @@
+"""The real `mkdocs build --strict` of the help center, checked as a customer or agent would."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kb_search.articles import HelpCenter, load
+from tests.conftest import ROOT, copy_project, mkdocs_build
+
+
+@pytest.fixture(scope="module")
+def center() -> HelpCenter:
+    return load(ROOT / "docs")
+
+
+class Tags(HTMLParser):
+    """Collect (tag, attributes) pairs from an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def tags(page: Path) -> list[tuple[str, dict[str, str]]]:
+    parser = Tags()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.tags
+
+
+def page_of(site: Path, url: str) -> Path:
+    return site / url / "index.html"
+
+
+def test_every_published_article_has_its_page(built_site: Path, center: HelpCenter) -> None:
+    assert len(center.published) >= 40
+    assert len(center.categories) >= 8
+    for article in center.published:
+        html = page_of(built_site, article.url).read_text(encoding="utf-8")
+        assert f"<h1>{article.title}</h1>".replace("&", "&amp;") in html, article.path
+        assert "Last reviewed" in html
+        assert f'data-article-id="{article.id}"' in html
+
+
+def test_every_permalink_leads_to_its_article(built_site: Path, center: HelpCenter) -> None:
+    for article in center.published:
+        page = page_of(built_site, article.permalink)
+        found = tags(page)
+        refresh = next(a["content"] for t, a in found if a.get("http-equiv") == "refresh")
+        target = posixpath.normpath(posixpath.join(article.permalink, refresh.split("url=")[1]))
+        assert target + "/" == article.url
+        assert any(t == "link" and a.get("rel") == "canonical" for t, a in found)
+        assert any(t == "a" and a.get("href") == refresh.split("url=")[1] for t, a in found)
+
+
+def test_category_pages_list_exactly_their_published_articles(
+    built_site: Path, center: HelpCenter
+) -> None:
+    for key in center.categories:
+        links = {
+            a["href"]
+            for t, a in tags(page_of(built_site, key))
+            if t == "a" and a.get("href", "").endswith("/") and not a["href"].startswith(("..", "#"))
+        }
+        listed = {posixpath.normpath(posixpath.join(key, href)) + "/" for href in links}
+        expected = {a.url for a in center.in_category(key)}
+        assert expected <= listed, key
+        article_links = {u for u in listed if u.startswith(key + "/") and u != key + "/"}
+        assert article_links == expected
+
+
+def test_store_facts_are_rendered_and_no_template_braces_remain(built_site: Path) -> None:
+    store = yaml.safe_load((ROOT / "docs" / "store.yml").read_text())
+    policy = page_of(built_site, "returns/return-policy").read_text(encoding="utf-8")
+    assert f"{store['return_days']} days" in policy
+    home = (built_site / "index.html").read_text(encoding="utf-8")
+    assert store["phone"] in home
+    for page in [*built_site.rglob("*.html"), built_site / "search" / "search_index.json"]:
+        assert "{{" not in page.read_text(encoding="utf-8"), page
+
+
+def test_the_site_loads_nothing_from_other_hosts(built_site: Path) -> None:
+    external = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+    for page in built_site.rglob("*.html"):
+        for tag, attrs in tags(page):
+            for name in ("src", "href") if tag in ("script", "link", "img", "source") else ():
+                assert not external.match(attrs.get(name, "")), (page, tag, attrs)
+    for sheet in built_site.rglob("*.css"):
+        for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", sheet.read_text(encoding="utf-8")):
+            assert not external.match(url), (sheet, url)
+
+
+def test_home_page_offers_search_topics_popular_articles_and_contact(
+    built_site: Path, center: HelpCenter
+) -> None:
+    found = tags(built_site / "index.html")
+    assert any(t == "form" and a.get("role") == "search" for t, a in found)
+    tiles = [a["href"] for t, a in found if t == "a" and "kb-tile" in a.get("class", "")]
+    assert tiles == [f"{key}/" for key in center.categories]
+    assert any(t == "section" and "kb-contact" in a.get("class", "") for t, a in found)
+
+
+def test_drafts_are_left_out_and_facts_change_everywhere(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    docs = project / "docs"
+    draft = docs / "orders" / "cancellation-fee.md"
+    draft.write_text(draft.read_text().replace("status: published", "status: draft"))
+    store = docs / "store.yml"
+    store.write_text(re.sub(r"(?m)^return_days: \d+", "return_days: 47", store.read_text()))
+    result = mkdocs_build(project, tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / "site"
+    assert not page_of(site, "orders/cancellation-fee").exists()
+    assert "cancellation-fee" not in page_of(site, "orders").read_text()
+    assert "cancellation-fee" not in (site / "search" / "search_index.json").read_text()
+    assert "47 days" in page_of(site, "returns/return-policy").read_text()
+
+
+def test_a_bad_front_matter_field_fails_the_build_naming_file_and_field(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    article = project / "docs" / "returns" / "exchange-an-item.md"
+    article.write_text(article.read_text().replace("reviewed:", "reviewed: soon\nold_reviewed:"))
+    result = mkdocs_build(project, tmp_path / "site")
+    assert result.returncode != 0
+    assert "docs/returns/exchange-an-item.md: front matter field 'reviewed'" in result.stderr
+    assert "docs/returns/exchange-an-item.md: front matter field 'old_reviewed' is unknown" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
