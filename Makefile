@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 build: $(STAMP)  ## build the static help center into site/
 	$(BIN)/mkdocs build --strict --quiet
 
-run: build  ## build the site and serve it on http://127.0.0.1:8000
-	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory site
+index: $(STAMP)  ## build the search index (a new version, switched to atomically)
+	$(BIN)/kb index
+
+run: build index  ## build the site and index, then serve both on http://127.0.0.1:8000
+	$(BIN)/kb serve
 
 # Debian's Chromium for the browser tests; installed only when absent.
 browser:

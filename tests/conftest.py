@@ -6,9 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
+
+from kb_search.app import create_app
+from kb_search.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PARTS = ("docs", "hooks", "overrides", "mkdocs.yml")
@@ -56,3 +61,34 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = mkdocs_build(ROOT, site)
     assert result.returncode == 0, result.stderr
     return site
+
+
+@pytest.fixture(scope="session")
+def index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real Whoosh index of the real articles, built once per test run."""
+    from kb_search.articles import load
+    from kb_search.index import build
+
+    root = tmp_path_factory.mktemp("index")
+    build(load(ROOT / "docs"), root)
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path: Path, built_site: Path, index_root: Path) -> Settings:
+    """Settings for one test: the real site and index, a fresh SQLite query log."""
+    return Settings.from_env(
+        {},
+        docs_dir=ROOT / "docs",
+        site_dir=built_site,
+        index_dir=index_root,
+        log_db=tmp_path / "querylog.sqlite3",
+        admin_token="test-admin-token",
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The real app, started with its lifespan (index and log open) and stopped after."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from kb_search.articles import FIELDS
+from kb_search.config import SETTINGS
 from tests.conftest import ROOT
 
 
@@ -23,3 +24,10 @@ def test_writers_guide_marks_required_fields_as_the_model_does() -> None:
     for field in FIELDS:
         row = re.search(rf"^\| `{field.name}` \| (yes|no) \|", text, flags=re.MULTILINE)
         assert row is not None and (row.group(1) == "yes") == field.required, field.name
+
+
+def test_operators_guide_lists_every_setting_with_its_default() -> None:
+    text = (ROOT / "guides" / "operators.md").read_text(encoding="utf-8")
+    section = text.split("## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(KB_[A-Z_]+)` \| `([^`]*)` \|", section, flags=re.MULTILINE)
+    assert rows == [(s.env, s.default) for s in SETTINGS]

@@ -68,7 +68,9 @@ def test_category_pages_list_exactly_their_published_articles(
         links = {
             a["href"]
             for t, a in tags(page_of(built_site, key))
-            if t == "a" and a.get("href", "").endswith("/") and not a["href"].startswith(("..", "#"))
+            if t == "a"
+            and a.get("href", "").endswith("/")
+            and not a["href"].startswith(("..", "#"))
         }
         listed = {posixpath.normpath(posixpath.join(key, href)) + "/" for href in links}
         expected = {a.url for a in center.in_category(key)}

@@ -1,23 +1,83 @@
-"""Headless Chromium (Debian's package) driven by Playwright against a live local server."""
+"""Headless Chromium (Debian's package) driven by Playwright against a live local service."""
 
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from kb_search.app import Service, create_app
+from kb_search.config import Settings
+from kb_search.querylog import QueryLog
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium keeps calling home, and this machine has no network.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = ROOT / "test-results"
+
+
+@dataclass
+class LiveService:
+    url: str
+    settings: Settings
+    service: Service
+
+    @property
+    def log_db(self) -> Path:
+        return self.settings.log_db
+
+    @property
+    def log(self) -> QueryLog:
+        return self.service.log
+
+
+@pytest.fixture(scope="session")
+def live_service(
+    tmp_path_factory: pytest.TempPathFactory, built_site: Path, index_root: Path
+) -> Iterator[LiveService]:
+    """The real service on a live uvicorn at 127.0.0.1 (a free port), with its own SQLite log."""
+    settings = Settings.from_env(
+        {},
+        docs_dir=ROOT / "docs",
+        site_dir=built_site,
+        index_dir=index_root,
+        log_db=tmp_path_factory.mktemp("live") / "querylog.sqlite3",
+        admin_token="live-token",
+    )
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the service did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield LiveService(f"http://127.0.0.1:{port}", settings, app.state.service)
+    server.should_exit = True
+    thread.join(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def live_site(live_service: LiveService) -> str:
+    return live_service.url
 
 
 @pytest.fixture(scope="session")
@@ -44,23 +104,3 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
-
-
-@pytest.fixture(scope="session")
-def live_site(built_site: Path) -> Iterator[str]:
-    """The built site on a live server at 127.0.0.1 (any free port)."""
-    import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(built_site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()

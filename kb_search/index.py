@@ -1,0 +1,280 @@
+"""The Whoosh index: schema and analyzers, atomic builds, and the live index a service reads.
+
+`build()` writes a complete new version into its own folder under the index root, then points
+the root's CURRENT file at it with an atomic rename. `LiveIndex` follows CURRENT, so a running
+service never reads a half-built index and picks up a new one without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+from whoosh.support.charset import accent_map
+
+from kb_search.articles import HelpCenter
+from kb_search.sections import split_sections
+from kb_search.synonyms import Synonyms, load_synonyms
+
+CURRENT = "CURRENT"
+META = "meta.json"
+KEEP_VERSIONS = 2
+
+# Words that carry no meaning in a help-center search ("where is my order" is about "order").
+STOP_WORDS = frozenset(
+    "a an and are as at be been but by can could do does did for from get got has have "
+    "how i if im in into is it its i'm me my of on or our please so some that the their "
+    "them then there this to us was we which who will with would you your yours want "
+    "need help hi hello".split()
+)
+
+_TOKENIZER = RegexTokenizer(r"\w+(?:[.']\w+)*")
+
+
+def text_analyzer() -> Analyzer:
+    """Lowercase, fold accents, drop stop words, stem: "Returns" and "retúrn" meet."""
+    return (
+        _TOKENIZER
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | StemFilter()
+    )
+
+
+def word_analyzer() -> Analyzer:
+    """Whole words as written (lowercase, accents folded): the vocabulary for spelling."""
+    return _TOKENIZER | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+# Fields a customer's words are matched against; the search module gives each a weight.
+TEXT_FIELDS = ("title", "summary", "synonyms", "queries", "headings", "body", "tags")
+# Every word of an article once more: how many articles use a word, whatever the field.
+ALL_FIELD = "all"
+
+
+class ArticleBM25(BM25F):  # type: ignore[misc]
+    """BM25F with Lucene's IDF taken over whole articles.
+
+    Whoosh's IDF never falls below 1 and is counted per field, so a word that nearly every
+    article uses ("order", "account") outweighed the one word that matters. Here such a word
+    weighs almost nothing in every field.
+    """
+
+    def idf(self, searcher: Searcher, fieldname: str, text: bytes | str) -> float:
+        articles = searcher.doc_count_all()
+        using = searcher.doc_frequency(ALL_FIELD, text)
+        return math.log(1 + (articles - using + 0.5) / (using + 0.5))
+
+
+def schema() -> Schema:
+    analyzer = text_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        category=ID(stored=True),
+        spell=TEXT(analyzer=word_analyzer()),
+        record=STORED(),
+        **{name: TEXT(analyzer=analyzer) for name in (*TEXT_FIELDS, ALL_FIELD)},
+    )
+
+
+def article_record(article: Any, category_title: str) -> dict[str, Any]:
+    """What a search result shows, stored once per article."""
+    sections = split_sections(article.markdown)
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "summary": article.summary,
+        "category": article.category,
+        "category_title": category_title,
+        "reply": article.reply,
+        "permalink": article.permalink,
+        "sections": [[s.heading, s.anchor, s.text] for s in sections],
+    }
+
+
+def build(
+    center: HelpCenter,
+    root: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Index the published articles into a new version folder and make it the current one."""
+    root.mkdir(parents=True, exist_ok=True)
+    version = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    folder = root / version
+    folder.mkdir()
+    synonyms = load_synonyms(center.docs_dir)
+    ix = whoosh_index.create_in(str(folder), schema())
+    articles = center.published
+    writer = ix.writer(limitmb=128)
+    for done, article in enumerate(articles, 1):
+        record = article_record(article, center.categories[article.category].title)
+        sections = record["sections"]
+        fields = {
+            "title": article.title,
+            "summary": article.summary,
+            "synonyms": " ; ".join(article.synonyms),
+            "queries": " ; ".join(article.queries),
+            "headings": " ; ".join(s[0] for s in sections if s[0]),
+            "body": " ".join(s[2] for s in sections),
+            "tags": " ".join(article.tags),
+        }
+        everything = " ; ".join(fields.values())
+        writer.add_document(
+            id=str(article.id),
+            category=article.category,
+            record=record,
+            spell=everything,
+            all=everything,
+            **fields,
+        )
+        if progress and (done % 500 == 0 or done == len(articles)):
+            progress(done, len(articles))
+    writer.commit()
+    meta = {
+        "version": version,
+        "articles": len(articles),
+        "built_at": time.time(),
+        "synonyms": synonyms.groups,
+    }
+    (folder / META).write_text(json.dumps(meta), encoding="utf-8")
+    _point_to(root, version)
+    _remove_old_versions(root, keep={version})
+    return folder
+
+
+def _point_to(root: Path, version: str) -> None:
+    pending = root / f".{CURRENT}.{uuid.uuid4().hex}"
+    pending.write_text(version, encoding="utf-8")
+    os.replace(pending, root / CURRENT)
+
+
+def _remove_old_versions(root: Path, keep: set[str]) -> None:
+    versions = sorted(
+        (p for p in root.iterdir() if p.is_dir() and (p / META).exists()),
+        key=lambda p: p.name,
+        reverse=True,
+    )
+    for old in versions[KEEP_VERSIONS:]:
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+class IndexMissing(RuntimeError):
+    """No index has been built yet in the index root."""
+
+
+@dataclass
+class OpenIndex:
+    """One index version, open for searching. Thread-safe through its lock."""
+
+    version: str
+    folder: Path
+    records: dict[str, dict[str, Any]]
+    synonyms: Synonyms
+    vocabulary: frozenset[str]
+    _searcher: Searcher
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, folder: Path) -> OpenIndex:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        ix = whoosh_index.open_dir(str(folder))
+        searcher = ix.searcher(weighting=ArticleBM25())
+        records = {str(fields["id"]): fields["record"] for fields in searcher.all_stored_fields()}
+        vocabulary = frozenset(w.decode("utf-8") for w in searcher.lexicon("spell"))
+        return cls(
+            meta["version"], folder, records, Synonyms(meta["synonyms"]), vocabulary, searcher
+        )
+
+    @contextmanager
+    def searcher(self) -> Iterator[Searcher]:
+        with self._lock:
+            yield self._searcher
+
+    def cached(self, key: Any) -> Any:
+        with self._cache_lock:
+            value = self._cache.get(key)
+            if value is not None:
+                self._cache.move_to_end(key)
+            return value
+
+    def remember(self, key: Any, value: Any, size: int) -> None:
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > size:
+                self._cache.popitem(last=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self._searcher.close()
+
+
+class LiveIndex:
+    """Follows the index root's CURRENT version; reopens when `kb index` switches it."""
+
+    # A replaced version stays open this long, so searches already running on it can finish.
+    RETIRE_AFTER_SECONDS = 60.0
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._open: OpenIndex | None = None
+        self._retired: list[tuple[float, OpenIndex]] = []
+        self._lock = threading.Lock()
+
+    def current(self) -> OpenIndex:
+        try:
+            version = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise IndexMissing(f"no search index in {self.root}: run `kb index`") from None
+        opened = self._open
+        if opened is not None and opened.version == version:
+            return opened
+        with self._lock:
+            if self._open is None or self._open.version != version:
+                now = time.monotonic()
+                for retired_at, old in self._retired:
+                    if now - retired_at > self.RETIRE_AFTER_SECONDS:
+                        old.close()
+                self._retired = [
+                    (t, o) for t, o in self._retired if now - t <= self.RETIRE_AFTER_SECONDS
+                ]
+                if self._open is not None:
+                    self._retired.append((now, self._open))
+                self._open = OpenIndex.open(self.root / version)
+            return self._open
+
+    def close(self) -> None:
+        with self._lock:
+            for _, old in self._retired:
+                old.close()
+            self._retired = []
+            if self._open is not None:
+                self._open.close()
+                self._open = None

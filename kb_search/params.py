@@ -1,0 +1,86 @@
+"""Reading what a client sends: strict query parameters and small JSON bodies, or a clear 4xx."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Collection
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from kb_search.errors import ApiError
+
+MAX_BODY_BYTES = 4096
+
+
+def clean_text(value: str, name: str, max_length: int) -> str:
+    """Refuse control characters and overlong text; trim white space."""
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        raise ApiError(400, f"{name} contains control characters")
+    value = " ".join(value.split())
+    if len(value) > max_length:
+        raise ApiError(400, f"{name} is too long (max {max_length} characters)")
+    return value
+
+
+def query_params(request: Request, allowed: Collection[str]) -> dict[str, str]:
+    """The query string as a dict; unknown, repeated or badly encoded parameters are refused."""
+    raw = request.scope.get("query_string", b"")
+    try:
+        text = raw.decode("ascii")
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=len(allowed) + 1,
+        )
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "the query string is not valid UTF-8 URL encoding") from None
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in allowed:
+            raise ApiError(
+                400, f"unknown parameter '{name[:40]}' (allowed: {', '.join(sorted(allowed))})"
+            )
+        if name in params:
+            raise ApiError(400, f"parameter '{name}' is given twice")
+        params[name] = value
+    return params
+
+
+def int_param(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+async def json_body(request: Request, allowed: Collection[str]) -> dict[str, Any]:
+    """A small JSON object; oversized, malformed or unexpected bodies are refused."""
+    if "json" not in request.headers.get("content-type", ""):
+        raise ApiError(415, "send JSON with Content-Type: application/json")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise ApiError(413, f"the body is too large (max {MAX_BODY_BYTES} bytes)")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"the body is too large (max {MAX_BODY_BYTES} bytes)")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ApiError(
+            400, f"unknown field '{str(unknown[0])[:40]}' (allowed: {', '.join(sorted(allowed))})"
+        )
+    return data

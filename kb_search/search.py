@@ -1,0 +1,210 @@
+"""Turn a customer's words into results. Their text is never parsed as Whoosh query syntax.
+
+Words are analysed like the index (accents folded, stop words dropped, stemmed); unknown words
+are corrected against the index's own vocabulary; writers' synonyms add alternatives; each word
+is matched in every field with a weight, so a match in a title or a customer query outranks a
+passing mention in the body. Cost is bounded: at most MAX_TERMS words, no wildcard expansion,
+and spelling correction within a small edit distance.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import highlight
+from whoosh.query import Or, Phrase, Query, Term
+
+from kb_search.index import STOP_WORDS, OpenIndex, text_analyzer, word_analyzer
+
+MAX_TERMS = 12
+SUGGESTIONS = 6
+# How much a match in each field counts; tuned on the development relevance set (`kb eval`).
+FIELD_WEIGHTS = {
+    "title": 6.0,
+    "queries": 4.0,
+    "synonyms": 4.0,
+    "summary": 2.5,
+    "headings": 2.0,
+    "tags": 2.0,
+    "body": 1.0,
+}
+SYNONYM_WEIGHT = 0.7
+# Two of the customer's words side by side in these fields count extra ("where ... order").
+PHRASE_WEIGHTS = {"title": 3.0, "queries": 3.0, "headings": 1.5, "summary": 1.0}
+PHRASE_SLOP = 2
+# A word that stands in a heading counts more than one in that section's text.
+HEADING_WEIGHT = 3
+
+_TEXT = text_analyzer()
+_WORDS = word_analyzer()
+
+
+@dataclass(frozen=True)
+class Result:
+    id: int
+    title: str
+    url: str
+    anchor: str | None
+    summary: str
+    snippet: str
+    category: str
+    category_title: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    query: str
+    corrected: str | None
+    total: int
+    results: list[Result]
+
+
+def words_of(text: str) -> list[str]:
+    return [t.text for t in _WORDS(text)][:MAX_TERMS]
+
+
+def stems_of(text: str) -> list[str]:
+    return [t.text for t in _TEXT(text)]
+
+
+def search(
+    index: OpenIndex,
+    text: str,
+    *,
+    limit: int = 10,
+    category: str | None = None,
+    cache_size: int = 0,
+) -> Answer:
+    """Search the index; repeated searches come from a small per-version cache."""
+    words = words_of(text)
+    key = (" ".join(words), limit, category)
+    cached: Answer | None = index.cached(key)
+    if cached is not None:
+        return Answer(text, cached.corrected, cached.total, cached.results)
+    answer = _search(index, text, words, limit, category)
+    if cache_size:
+        index.remember(key, answer, cache_size)
+    return answer
+
+
+def _search(
+    index: OpenIndex, text: str, words: list[str], limit: int, category: str | None
+) -> Answer:
+    corrected_words = [correct(index, w) for w in words]
+    corrected = " ".join(corrected_words) if corrected_words != words else None
+    stems = _unique(stems_of(" ".join(corrected_words)))
+    if not stems:
+        return Answer(text, corrected, 0, [])
+    alternatives = _unique(
+        s
+        for phrase in index.synonyms.expand(corrected_words)
+        for s in stems_of(" ".join(phrase))
+        if s not in stems
+    )
+    query = Or(
+        [term for s in stems for term in _any_field(s, 1.0)]
+        + [term for s in alternatives for term in _any_field(s, SYNONYM_WEIGHT)]
+        + _pairs(stems)
+    )
+    category_filter = Term("category", category) if category else None
+    with index.searcher() as searcher:
+        hits = searcher.search(query, limit=limit, filter=category_filter)
+        total = len(hits)
+        found = [(hit["id"], hit.score) for hit in hits]
+    terms = set(stems) | set(alternatives)
+    results = [_result(index.records[i], score, terms) for i, score in found]
+    return Answer(text, corrected, total, results)
+
+
+def _any_field(stem: str, weight: float) -> list[Query]:
+    # A weighted sum over fields. (Whoosh 2.7's DisjunctionMax scores every match the same.)
+    return [Term(name, stem, boost=boost * weight) for name, boost in FIELD_WEIGHTS.items()]
+
+
+def _pairs(stems: list[str]) -> list[Query]:
+    return [
+        Phrase(name, [first, second], slop=PHRASE_SLOP, boost=boost)
+        for first, second in itertools.pairwise(stems)
+        for name, boost in PHRASE_WEIGHTS.items()
+    ]
+
+
+def correct(index: OpenIndex, word: str) -> str:
+    """The closest word the index knows, for a word it does not know (typos)."""
+    if len(word) < 3 or word.isdigit() or word in STOP_WORDS or word in index.vocabulary:
+        return word
+    with index.searcher() as searcher:
+        corrector = searcher.corrector("spell")
+        suggestions = corrector.suggest(word, limit=1, maxdist=1 if len(word) < 6 else 2, prefix=1)
+    return suggestions[0] if suggestions else word
+
+
+def _result(record: dict[str, Any], score: float, terms: set[str]) -> Result:
+    anchor, text = _best_section(record["sections"], terms)
+    snippet = _snippet(text, terms) or html.escape(record["summary"])
+    return Result(
+        id=record["id"],
+        title=record["title"],
+        url=record["url"],
+        anchor=anchor,
+        summary=record["summary"],
+        snippet=snippet,
+        category=record["category"],
+        category_title=record["category_title"],
+        score=round(score, 3),
+    )
+
+
+def _best_section(sections: list[list[Any]], terms: set[str]) -> tuple[str | None, str]:
+    """(anchor, text) of the H2 section whose heading and text hold the most query terms."""
+    best: tuple[str | None, str] = (sections[0][1], sections[0][2]) if sections else (None, "")
+    best_hits = 0
+    for heading, anchor, text in sections:
+        hits = HEADING_WEIGHT * sum(s in terms for s in stems_of(heading)) + sum(
+            s in terms for s in stems_of(text)
+        )
+        if hits > best_hits:
+            best, best_hits = (anchor, text), hits
+    return best
+
+
+class _Mark(highlight.Formatter):  # type: ignore[misc]
+    """`<mark>` around matched words; all other text HTML-escaped."""
+
+    between = " … "
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return "<mark>" + html.escape(highlight.get_text(text, token, replace)) + "</mark>"
+
+    def _text(self, text: str) -> str:
+        return html.escape(text)
+
+
+def _snippet(text: str, terms: set[str]) -> str:
+    if not text:
+        return ""
+    fragmenter = highlight.ContextFragmenter(maxchars=200, surround=70)
+    return str(highlight.highlight(text, frozenset(terms), _TEXT, fragmenter, _Mark(), top=1))
+
+
+def suggest(index: OpenIndex, text: str) -> list[dict[str, Any]]:
+    """Articles whose title starts to match what the customer has typed so far."""
+    typed = words_of(text)
+    if not typed:
+        return []
+    *whole, partial = typed
+    matches = []
+    for record in index.records.values():
+        title_words = words_of(record["title"])
+        if all(w in title_words for w in whole) and any(t.startswith(partial) for t in title_words):
+            matches.append({"id": record["id"], "title": record["title"], "url": record["url"]})
+    return sorted(matches, key=lambda m: (len(m["title"]), m["title"]))[:SUGGESTIONS]
+
+
+def _unique(items: Any) -> list[str]:
+    return list(OrderedDict.fromkeys(items))
