@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -19,12 +20,9 @@ class CommandError(Exception):
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    overrides = {
-        name: getattr(args, name)
-        for name in ("docs_dir", "index_dir", "site_dir", "log_db", "host", "port")
-        if getattr(args, name, None) is not None
-    }
-    return Settings.from_env(**overrides)
+    """Settings from KB_* variables, with the command line's options taking their place."""
+    given = {s.env: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name, None)}
+    return Settings.from_env({**os.environ, **given})
 
 
 def cmd_index(args: argparse.Namespace) -> None:

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,8 @@ def build(
 ) -> Path:
     """Index the published articles into a new version folder and make it the current one."""
     root.mkdir(parents=True, exist_ok=True)
-    version = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    # Names sort in build order (microseconds), so cleanup keeps the newest versions.
+    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
     folder = root / version
     folder.mkdir()
     synonyms = load_synonyms(center.docs_dir)

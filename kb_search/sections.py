@@ -79,7 +79,7 @@ def split_sections(markdown_text: str) -> list[Section]:
     splitter.close()
     sections = []
     for heading, anchor, parts in splitter.sections:
-        text = " ".join(" ".join(parts).split())
+        text = " ".join("".join(parts).split())
         if heading or text:
             sections.append(Section(heading, anchor, text))
     return sections
