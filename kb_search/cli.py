@@ -1,16 +1,16 @@
-"""The `kb` command: build the index, serve the help center, report what customers miss."""
+"""The `kb` command: build the index, serve the help center, check content, close the gaps."""
 
 from __future__ import annotations
 
 import argparse
-import csv
+import datetime as dt
 import json
 import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from kb_search import articles
+from kb_search import articles, reports
 from kb_search.config import SETTINGS, Settings, SettingsError
 from kb_search.index import IndexMissing, LiveIndex, build
 
@@ -43,119 +43,167 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = settings_from(args)
     print(f"Help center on http://{settings.host}:{settings.port}/", file=sys.stderr)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        proxy_headers=False,
-    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
-def cmd_gaps(args: argparse.Namespace) -> None:
+def gaps(settings: Settings, limit: int) -> dict[str, Any]:
     from kb_search.app import gaps_report
     from kb_search.querylog import SQLiteQueryLog
 
-    settings = settings_from(args)
     if not settings.log_db.exists():
         raise CommandError(f"no query log at {settings.log_db} yet: nothing has been searched")
     live = LiveIndex(settings.index_dir)
     query_log = SQLiteQueryLog(settings.log_db, settings.log_retention_days)
     try:
-        report = gaps_report(query_log, live.current(), args.limit)
+        return gaps_report(query_log, live.current(), limit)
     finally:
         query_log.close()
         live.close()
+
+
+def cmd_gaps(args: argparse.Namespace) -> None:
+    report = gaps(settings_from(args), args.limit)
     if args.format == "json":
         print(json.dumps(report, indent=2, ensure_ascii=False))
     elif args.format == "csv":
-        write_csv(report)
+        print(reports.as_csv(report), end="")
+    elif args.format == "markdown":
+        print(reports.markdown(report), end="")
     else:
-        print(table(report))
+        print(reports.table(report))
 
 
-_COLUMNS = ("kind", "count", "first_seen", "last_seen", "examples", "closest_article")
+def cmd_check(args: argparse.Namespace) -> None:
+    from kb_search.check import check
+
+    findings = check(settings_from(args), search=not args.no_search)
+    for finding in findings:
+        print(finding)
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    print(f"kb check: {errors} errors, {warnings} warnings", file=sys.stderr)
+    if errors or (args.strict and warnings):
+        raise SystemExit(1)
 
 
-def _rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for kind in ("unanswered", "no_click"):
-        for group in report[kind]:
-            rows.append(
-                {
-                    "kind": kind,
-                    **{c: group.get(c) for c in _COLUMNS[1:]},
-                    "examples": " | ".join(group["examples"]),
-                }
-            )
-    return rows
+def cmd_draft(args: argparse.Namespace) -> None:
+    from kb_search import search as engine
+    from kb_search.drafts import draft_article
+    from kb_search.querylog import normalise
 
-
-def write_csv(report: dict[str, Any]) -> None:
-    writer = csv.DictWriter(sys.stdout, fieldnames=_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(_rows(report))
-
-
-def table(report: dict[str, Any]) -> str:
-    lines = []
-    for kind, heading in (
-        ("unanswered", "Searches that found nothing"),
-        ("no_click", "Searches where no result was opened"),
-    ):
-        lines.append(f"{heading}:")
-        groups = report[kind]
-        if not groups:
-            lines.append("  (none)")
-        for group in groups:
-            closest = group.get("closest_article") or "-"
-            lines.append(
-                f"  {group['count']:>5}  {group['last_seen'][:10]}  "
-                f"closest: {closest:<5} {' | '.join(group['examples'])}"
-            )
-        lines.append("")
-    lines.append("Articles marked not helpful:")
-    for item in report["not_helpful"] or []:
-        lines.append(
-            f"  article {item['article_id']}: {item['not_helpful']} no, "
-            f"{item['helpful']} yes. Missing: {' | '.join(item['missing']) or '-'}"
+    settings = settings_from(args)
+    report = gaps(settings, limit=500)
+    groups = report["unanswered"] + report["no_click"]
+    wanted = args.group.strip()
+    group = next((g for n, g in enumerate(report["unanswered"], 1) if wanted == str(n)), None)
+    group = group or next(
+        (g for g in groups if normalise(wanted) in {g["key"], *map(normalise, g["examples"])}), None
+    )
+    if group is None:
+        raise CommandError(
+            f"no gap group '{wanted}': run `kb gaps` and give a number from the "
+            "first list or a group key"
         )
-    if not report["not_helpful"]:
-        lines.append("  (none)")
-    return "\n".join(lines)
+    center = articles.load(settings.docs_dir)
+    category = args.category
+    if category is None:
+        live = LiveIndex(settings.index_dir)
+        try:
+            closest = engine.search(live.current(), group["examples"][0], limit=1).results
+        finally:
+            live.close()
+        if not closest:
+            raise CommandError(
+                "no article is close to these searches: name a category with "
+                f"--category (one of: {', '.join(center.categories)})"
+            )
+        category = closest[0].category
+        print(
+            f"category '{category}', from the closest article: {closest[0].title}", file=sys.stderr
+        )
+    try:
+        path = draft_article(center, category, group["examples"], dt.date.today())
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    print(path)
+
+
+def cmd_link(args: argparse.Namespace) -> None:
+    from kb_search import search as engine
+    from kb_search.links import format_links
+
+    settings = settings_from(args)
+    live = LiveIndex(settings.index_dir)
+    try:
+        index = live.current()
+        answer = engine.search(index, " ".join(args.words), limit=args.top)
+        records = [index.records[str(r.id)] for r in answer.results]
+    finally:
+        live.close()
+    if not records:
+        raise CommandError("no article matches those words; try the customer's key words")
+    print(format_links(records, settings.site_url, args.format))
 
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="kb", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help: str, paths: Sequence[str]) -> argparse.ArgumentParser:
+    def command(name: str, help: str, settings: Sequence[str]) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
         for setting in SETTINGS:
-            if setting.name in paths:
+            if setting.name in settings:
                 sub.add_argument(
                     "--" + setting.name.replace("_", "-"),
                     dest=setting.name,
                     help=f"{setting.help} (default: {setting.env} or {setting.default!r})",
                 )
+        sub.set_defaults(run=globals()[f"cmd_{name}"])
         return sub
 
     command(
         "index",
         "Build the search index from the docs and switch to it atomically.",
         ["docs_dir", "index_dir"],
-    ).set_defaults(run=cmd_index)
+    )
     command(
         "serve",
         "Serve the built site and the search API.",
         ["site_dir", "index_dir", "log_db", "host", "port"],
-    ).set_defaults(run=cmd_serve)
-    gaps = command("gaps", "What customers searched for and did not find.", ["index_dir", "log_db"])
-    formats = gaps.add_mutually_exclusive_group()
-    formats.add_argument("--json", dest="format", action="store_const", const="json")
-    formats.add_argument("--csv", dest="format", action="store_const", const="csv")
-    gaps.add_argument("--limit", type=int, default=50, help="groups per list (default 50)")
-    gaps.set_defaults(run=cmd_gaps, format="table")
+    )
+    gaps_cmd = command(
+        "gaps", "What customers searched for and did not find.", ["index_dir", "log_db"]
+    )
+    formats = gaps_cmd.add_mutually_exclusive_group()
+    for fmt in ("json", "csv", "markdown"):
+        formats.add_argument(f"--{fmt}", dest="format", action="store_const", const=fmt)
+    gaps_cmd.add_argument("--limit", type=int, default=50, help="groups per list (default 50)")
+    gaps_cmd.set_defaults(format="table")
+    check_cmd = command(
+        "check",
+        "Check every article: fields, links, images, search tests.",
+        ["docs_dir", "search_test_k", "review_after_days", "max_paragraph_words"],
+    )
+    check_cmd.add_argument("--no-search", action="store_true", help="skip the search tests")
+    check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
+    draft = command(
+        "draft",
+        "Write a draft article for a group of unanswered searches.",
+        ["docs_dir", "index_dir", "log_db"],
+    )
+    draft.add_argument("group", help="a number from `kb gaps`'s first list, or a group key")
+    draft.add_argument("--category", help="the category folder (default: the closest article's)")
+    link = command(
+        "link",
+        "The top articles for a customer's words, ready to paste.",
+        ["index_dir", "site_url"],
+    )
+    link.add_argument("words", nargs="+", help="the customer's words")
+    link.add_argument("--top", type=int, default=3, help="how many articles (default 3)")
+    link_formats = link.add_mutually_exclusive_group()
+    link_formats.add_argument("--markdown", dest="format", action="store_const", const="markdown")
+    link_formats.add_argument("--html", dest="format", action="store_const", const="html")
+    link.set_defaults(format="text")
     return main
 
 
@@ -169,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, IndexMissing, CommandError) as error:
         print(f"kb: {error}", file=sys.stderr)
         return 2
+    except SystemExit as stop:
+        return int(stop.code or 0)
     return 0
 
 

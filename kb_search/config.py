@@ -99,6 +99,29 @@ SETTINGS: tuple[Setting, ...] = (
         "Searches kept in the in-memory result cache per index version.",
         _positive_int,
     ),
+    Setting(
+        "site_url",
+        "http://127.0.0.1:8000",
+        "The help center's public address, used in the permalinks `kb link` prints.",
+    ),
+    Setting(
+        "search_test_k",
+        "3",
+        "`kb check`: each front matter query must find its article within this many results.",
+        _positive_int,
+    ),
+    Setting(
+        "review_after_days",
+        "365",
+        "`kb check` warns about articles whose `reviewed` date is older than this.",
+        _positive_int,
+    ),
+    Setting(
+        "max_paragraph_words",
+        "80",
+        "`kb check` warns about paragraphs longer than this (customers read on phones).",
+        _positive_int,
+    ),
 )
 
 
@@ -118,6 +141,10 @@ class Settings:
     max_query_length: int
     max_results: int
     cache_size: int
+    site_url: str
+    search_test_k: int
+    review_after_days: int
+    max_paragraph_words: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -47,7 +47,7 @@ KEEP_VERSIONS = 2
 # Words that carry no meaning in a help-center search ("where is my order" is about "order").
 STOP_WORDS = frozenset(
     "a an and are as at be been but by can could do does did for from get got has have "
-    "how i if im in into is it its i'm me my of on or our please so some that the their "
+    "i if im in into is it its i'm me my of on or our please so some that the their "
     "them then there this to us was we which who will with would you your yours want "
     "need help hi hello".split()
 )

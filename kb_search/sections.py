@@ -83,3 +83,16 @@ def split_sections(markdown_text: str) -> list[Section]:
         if heading or text:
             sections.append(Section(heading, anchor, text))
     return sections
+
+
+def heading_ids(markdown_text: str) -> set[str]:
+    """The anchor of every heading, as the site gives them (for checking `page.md#anchor`)."""
+    converter = markdown.Markdown(extensions=MARKDOWN_EXTENSIONS)
+    converter.convert(markdown_text)
+    ids: set[str] = set()
+    stack = list(getattr(converter, "toc_tokens", []))
+    while stack:
+        token = stack.pop()
+        ids.add(token["id"])
+        stack.extend(token["children"])
+    return ids

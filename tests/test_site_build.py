@@ -137,3 +137,36 @@ def test_a_bad_front_matter_field_fails_the_build_naming_file_and_field(tmp_path
         result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_permalinks_survive_a_move_and_old_paths_redirect(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    docs = project / "docs"
+    old = docs / "delivery" / "shipping-costs.md"
+    new = docs / "orders" / "what-delivery-costs.md"
+    new.write_text(
+        old.read_text().replace(
+            "status: published", "status: published\nredirect_from: [delivery/shipping-costs/]"
+        )
+    )
+    old.unlink()
+    for article in docs.rglob("*.md"):  # links to the old path follow the move
+        text = article.read_text()
+        article.write_text(
+            text.replace(
+                "shipping-costs.md",
+                "../orders/what-delivery-costs.md"
+                if article.parent.name != "orders"
+                else "what-delivery-costs.md",
+            )
+        )
+    site = tmp_path / "site"
+    result = mkdocs_build(project, site)
+    assert result.returncode == 0, result.stderr
+    for stale in ("a/124", "delivery/shipping-costs"):
+        refresh = next(
+            a["content"] for t, a in tags(page_of(site, stale)) if a.get("http-equiv") == "refresh"
+        )
+        target = posixpath.normpath(posixpath.join(stale, refresh.split("url=")[1]))
+        assert target == "orders/what-delivery-costs"
+    assert "Shipping costs" in page_of(site, "orders/what-delivery-costs").read_text()

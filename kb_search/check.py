@@ -1,0 +1,206 @@
+"""`kb check`: everything a writer should fix before a pull request, each as `file:line`.
+
+Errors fail the check (and CI); warnings are reported and do not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb_search.articles import Article, ContentError, HelpCenter, load, split_front_matter
+from kb_search.config import Settings
+from kb_search.evaluate import Case, evaluate
+from kb_search.index import LiveIndex, build
+from kb_search.sections import heading_ids
+from kb_search.synonyms import load_synonyms
+
+_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_IMG_TAG = re.compile(r"<img\b(?![^>]*\balt=\"[^\"]+\")[^>]*>", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_TODO = re.compile(r"\bTODO\b")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    level: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message}"
+
+
+def check(
+    settings: Settings, *, today: dt.date | None = None, search: bool = True
+) -> list[Finding]:
+    """All findings for the docs folder in `settings`, errors and warnings, sorted by place."""
+    try:
+        center = load(settings.docs_dir)
+        load_synonyms(settings.docs_dir)
+    except ContentError as error:
+        return [_from_problem(p) for p in error.problems]
+    findings: list[Finding] = []
+    for article in center.articles:
+        findings += _article_findings(center, article, settings, today or dt.date.today())
+    findings += _duplicate_titles(center)
+    if search:
+        findings += search_tests(center, settings.search_test_k)
+    return sorted(findings)
+
+
+def _from_problem(problem: str) -> Finding:
+    path, _, message = problem.partition(": ")
+    path, _, line = path.partition(":")
+    return Finding(path, int(line) if line.isdigit() else 0, "error", message)
+
+
+def _where(center: HelpCenter, article: Article) -> str:
+    return f"{center.docs_dir.name}/{article.path}"
+
+
+def _body_offset(center: HelpCenter, article: Article) -> int:
+    """Lines before the body starts, so findings point at the line in the file."""
+    raw = (center.docs_dir / article.path).read_text(encoding="utf-8")
+    _, body, _ = split_front_matter(raw)
+    return raw.count("\n", 0, len(raw) - len(body))
+
+
+def _article_findings(
+    center: HelpCenter, article: Article, settings: Settings, today: dt.date
+) -> list[Finding]:
+    where = _where(center, article)
+    offset = _body_offset(center, article)
+    found: list[Finding] = []
+
+    def add(line: int, level: str, message: str) -> None:
+        found.append(Finding(where, line + offset if line else 0, level, message))
+
+    for number, line in enumerate(article.markdown.splitlines(), 1):
+        for bang, text, target in _LINK.findall(line):
+            if bang and not text.strip():
+                add(number, "error", f"image '{target}' has no alt text: describe what it shows")
+            problem = _link_problem(center, article, target)
+            if problem:
+                add(number, "error", problem)
+        if _IMG_TAG.search(line):
+            add(number, "error", "<img> has no alt text: describe what it shows")
+        if article.published and _TODO.search(line):
+            add(number, "error", "a published article still says TODO")
+    for number, words in _paragraphs(article.markdown):
+        if words > settings.max_paragraph_words:
+            add(
+                number,
+                "warning",
+                f"paragraph of {words} words; split it (max "
+                f"{settings.max_paragraph_words}: customers read on phones)",
+            )
+    age = (today - article.reviewed).days
+    if article.published and age > settings.review_after_days:
+        add(
+            0,
+            "warning",
+            f"last reviewed {age} days ago ({article.reviewed}); check it and update 'reviewed'",
+        )
+    return found
+
+
+def _link_problem(center: HelpCenter, article: Article, target: str) -> str | None:
+    if _SCHEME.match(target) or target.startswith("//"):
+        return None
+    path, _, anchor = target.partition("#")
+    if path.startswith("/"):
+        return f"link '{target}' is absolute; link to the Markdown file, e.g. ../returns/x.md"
+    resolved = (
+        posixpath.normpath(posixpath.join(posixpath.dirname(article.path), path))
+        if path
+        else article.path
+    )
+    if not (center.docs_dir / resolved).exists():
+        return f"link '{target}' points to {resolved}, which does not exist"
+    linked = center.by_path(resolved)
+    if path and linked is None and resolved.endswith(".md"):
+        return None  # a page such as the home page
+    if linked is not None and article.published and not linked.published:
+        return f"link '{target}' points to a draft; publish it or remove the link"
+    if anchor and linked is not None and anchor not in heading_ids(linked.markdown):
+        return f"link '{target}': {resolved} has no heading with the anchor '#{anchor}'"
+    return None
+
+
+def _paragraphs(markdown_text: str) -> list[tuple[int, int]]:
+    """(first line, word count) of each plain paragraph (not lists, tables or headings)."""
+    paragraphs: list[tuple[int, int]] = []
+    start, words = 0, 0
+    for number, line in enumerate([*markdown_text.splitlines(), ""], 1):
+        plain = line.strip() and not re.match(r"\s*([-*+|#>]|\d+\.|!!!|<)", line)
+        if plain:
+            start = start or number
+            words += len(line.split())
+        else:
+            if start:
+                paragraphs.append((start, words))
+            start, words = 0, 0
+    return paragraphs
+
+
+def _duplicate_titles(center: HelpCenter) -> list[Finding]:
+    seen: dict[str, Article] = {}
+    found = []
+    for article in center.published:
+        key = article.title.casefold()
+        if key in seen:
+            found.append(
+                Finding(
+                    _where(center, article),
+                    0,
+                    "error",
+                    f"title '{article.title}' is also the title of "
+                    f"{_where(center, seen[key])}; customers cannot tell them apart",
+                )
+            )
+        seen.setdefault(key, article)
+    return found
+
+
+def search_tests(center: HelpCenter, k: int) -> list[Finding]:
+    """Every published article's `queries:` must find it within the top k results."""
+    with tempfile.TemporaryDirectory(prefix="kb-check-") as folder:
+        build(center, Path(folder))
+        live = LiveIndex(Path(folder))
+        try:
+            cases = [(a, Case(q, (str(a.id),))) for a in center.published for q in a.queries]
+            evaluation = evaluate(live.current(), [case for _, case in cases])
+        finally:
+            live.close()
+    found = []
+    for (article, case), outcome in zip(cases, evaluation.outcomes, strict=True):
+        if outcome.found_within(k):
+            continue
+        above = [f"{i} '{t}'" for i, t in outcome.ranked[: (outcome.rank or k + 1) - 1][:k]]
+        place = f"it ranked #{outcome.rank}" if outcome.rank else "it was not found"
+        found.append(
+            Finding(
+                _where(center, article),
+                _query_line(center, article, case.query),
+                "error",
+                f"search test: '{case.query}' should find article {article.id} '{article.title}' "
+                f"in the top {k}; {place}; ranked above it: {', '.join(above) or 'nothing'}",
+            )
+        )
+    return found
+
+
+def _query_line(center: HelpCenter, article: Article, query: str) -> int:
+    """The line of the `queries:` entry (front matter lists are one entry per line or inline)."""
+    lines = (center.docs_dir / article.path).read_text(encoding="utf-8").splitlines()
+    entry = re.compile(rf"^\s*-\s*['\"]?{re.escape(query)}['\"]?\s*$")
+    return next((n for n, line in enumerate(lines, 1) if entry.match(line)), 0) or next(
+        (n for n, line in enumerate(lines, 1) if line.startswith("queries:")), 0
+    )

@@ -1,0 +1,119 @@
+"""A writer goes from unanswered searches to a published article whose search test passes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from kb_search.app import create_app
+from kb_search.articles import load, split_front_matter
+from kb_search.check import check
+from kb_search.cli import main
+from kb_search.config import Settings
+from kb_search.index import build
+from tests.conftest import copy_project, mkdocs_build
+
+GAP = ("monogram embroidery", "monogramm embroidery", "embroidery monogram")
+
+
+def test_from_gap_to_published_article(
+    tmp_path: Path, built_site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_project(tmp_path / "project")
+    docs = project / "docs"
+    settings = Settings.from_env(
+        {},
+        docs_dir=docs,
+        site_dir=built_site,
+        index_dir=tmp_path / "index",
+        log_db=tmp_path / "log.sqlite3",
+    )
+    build(load(docs), settings.index_dir)
+    with TestClient(create_app(settings)) as client:
+        for query in GAP:
+            assert client.get("/api/search", params={"q": query}).json()["total"] == 0
+    paths = [
+        "--docs-dir",
+        str(docs),
+        "--index-dir",
+        str(settings.index_dir),
+        "--log-db",
+        str(settings.log_db),
+    ]
+
+    # 1. kb gaps shows the group, numbered
+    assert main(["gaps", *paths[2:]]) == 0
+    table = capsys.readouterr().out
+    assert re.search(r"^\s+1\s+3\s.*embroidery", table, flags=re.MULTILINE), table
+
+    # 2. kb draft 1 writes a draft with the customers' words as its search tests
+    assert main(["draft", "1", "--category", "products", *paths]) == 0
+    draft = Path(capsys.readouterr().out.strip())
+    assert draft.parent == docs / "products" and draft.name.startswith("monogram")
+    meta, body, _ = split_front_matter(draft.read_text())
+    assert meta is not None
+    assert meta["status"] == "draft" and sorted(meta["queries"]) == sorted(GAP)
+    assert meta["id"] == 265 and "## " in body
+    assert not [f for f in check(settings, search=False) if f.level == "error"]
+    site = tmp_path / "site"
+    assert mkdocs_build(project, site).returncode == 0
+    assert not (site / "products" / draft.stem).exists()
+
+    # 3. the writer fills it in and publishes it; the search test now proves it is found
+    meta.update(
+        title="Monogram and embroidery",
+        status="published",
+        summary="Whether we can embroider initials on towels and bedding.",
+        reply="We do not embroider or monogram items at the moment.",
+    )
+    draft.write_text(
+        "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n"
+        "We do not offer monogramming or embroidery yet.\n\n## What we offer\n\n"
+        "1. Choose plain towels.\n2. Ask a local embroiderer.\n"
+    )
+    assert [str(f) for f in check(settings) if f.level == "error"] == []
+    assert mkdocs_build(project, site).returncode == 0
+    assert (site / "products" / draft.stem / "index.html").exists()
+    assert (site / "a" / "265" / "index.html").exists()
+
+
+def test_a_draft_needs_a_known_group(
+    tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with TestClient(create_app(settings)):
+        pass
+    code = main(
+        [
+            "draft",
+            "no such group",
+            "--index-dir",
+            str(settings.index_dir),
+            "--log-db",
+            str(settings.log_db),
+        ]
+    )
+    assert code == 2 and "no gap group 'no such group'" in capsys.readouterr().err
+
+
+def test_gaps_as_markdown_for_a_pull_request(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with TestClient(create_app(settings)) as client:
+        client.get("/api/search", params={"q": "monogram | embroidery"})
+    main(
+        [
+            "gaps",
+            "--markdown",
+            "--index-dir",
+            str(settings.index_dir),
+            "--log-db",
+            str(settings.log_db),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("## What customers did not find\n")
+    assert "| 1 | 1 |" in out and "monogram \\| embroidery" in out
