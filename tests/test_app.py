@@ -95,7 +95,7 @@ def test_whoosh_syntax_is_plain_text(client: TestClient) -> None:
         "return* label?",
         "return AND NOT label",
         '(return) "label"',
-        "return~2 label^9",
+        "return~ label^",
         "return OR label",
         "[return TO label]",
     ]:
