@@ -7,7 +7,9 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from kb_search import articles, reports
@@ -145,6 +147,70 @@ def cmd_link(args: argparse.Namespace) -> None:
     print(format_links(records, settings.site_url, args.format))
 
 
+def built_site(config_file: Path, docs_dir: Path, site_dir: Path) -> Path:
+    """Build the site from `docs_dir` with the project's mkdocs.yml (hooks and all)."""
+    import logging
+
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    logging.getLogger("mkdocs").setLevel(logging.ERROR)
+    mkdocs_build(
+        load_config(str(config_file), docs_dir=str(docs_dir.resolve()), site_dir=str(site_dir))
+    )
+    return site_dir
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from kb_search.evaluate import evaluate, material_search, read_cases, summary
+
+    settings = settings_from(args)
+    try:
+        cases = read_cases(Path(args.queries))
+    except (OSError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    center = articles.load(settings.docs_dir)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="kb-eval-") as folder:
+        build(center, Path(folder) / "index")
+        live = LiveIndex(Path(folder) / "index")
+        try:
+            results["help center"] = evaluate(live.current(), cases)
+        finally:
+            live.close()
+        if args.baseline:
+            site = built_site(Path(args.config), settings.docs_dir, Path(folder) / "site")
+            results["built-in search"] = material_search(site, center, cases)
+    figures = {name: summary(evaluation, args.k) for name, evaluation in results.items()}
+    if args.json:
+        ours = figures.pop("help center")
+        print(
+            json.dumps(
+                {**ours, **({"baseline": figures["built-in search"]} if figures else {})},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    names = list(figures)
+    print(f"{'':<18}" + "".join(f"{name:>18}" for name in names))
+    for key, label in (
+        ("n", "queries"),
+        ("recall_at_1", "recall@1"),
+        ("recall_at_3", "recall@3"),
+        ("mrr", "MRR"),
+        ("zero_result_rate", "zero results"),
+    ):
+        print(f"{label:<18}" + "".join(f"{figures[n][key]:>18}" for n in names))
+    failures = figures["help center"]["failures"]
+    print(f"\nNot in the top {args.k} ({len(failures)}):")
+    for failure in failures:
+        print(
+            f"  {failure['query']!r}: expected {'|'.join(failure['expected'])}, "
+            f"got {', '.join(failure['got']) or 'nothing'}"
+        )
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="kb", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -204,6 +270,19 @@ def parser() -> argparse.ArgumentParser:
     link_formats.add_argument("--markdown", dest="format", action="store_const", const="markdown")
     link_formats.add_argument("--html", dest="format", action="store_const", const="html")
     link.set_defaults(format="text")
+    evaluation = command(
+        "eval", "Measure findability on a relevance set (query,expected_id).", ["docs_dir"]
+    )
+    evaluation.add_argument("queries", help="CSV file with the columns query,expected_id")
+    evaluation.add_argument("--docs", dest="docs_dir", help="the docs folder (default docs/)")
+    evaluation.add_argument("--k", type=int, default=3, help="failures: not in the top k")
+    evaluation.add_argument("--json", action="store_true", help="one JSON object")
+    evaluation.add_argument(
+        "--baseline",
+        choices=["lunr"],
+        help="also run Material's built-in (lunr) search on the same queries",
+    )
+    evaluation.add_argument("--config", default="mkdocs.yml", help="mkdocs.yml for --baseline")
     return main
 
 

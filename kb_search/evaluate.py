@@ -6,10 +6,17 @@ and `kb eval` (a relevance set in a CSV file).
 
 from __future__ import annotations
 
+import csv
+import json
+import shutil
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from kb_search import search as engine
+from kb_search.articles import HelpCenter
 from kb_search.index import OpenIndex
 
 RANKS_KEPT = 10
@@ -66,4 +73,66 @@ def evaluate(index: OpenIndex, cases: Iterable[Case]) -> Evaluation:
         answer = engine.search(index, case.query, limit=RANKS_KEPT)
         ranked = [(str(r.id), r.title) for r in answer.results]
         outcomes.append(Outcome(case, ranked, answer.total))
+    return Evaluation(outcomes)
+
+
+def read_cases(path: Path) -> list[Case]:
+    """A relevance set: CSV with `query,expected_id`; several ids may be given as `a|b`."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or {"query", "expected_id"} - set(reader.fieldnames):
+            raise ValueError(f"{path}: needs the columns query,expected_id")
+        cases = []
+        for number, row in enumerate(reader, 2):
+            expected = tuple(i.strip() for i in (row["expected_id"] or "").split("|") if i.strip())
+            if not (row["query"] or "").strip() or not expected:
+                raise ValueError(f"{path}:{number}: needs a query and an expected_id")
+            cases.append(Case(row["query"].strip(), expected))
+    return cases
+
+
+def summary(evaluation: Evaluation, k: int) -> dict[str, Any]:
+    """The figures `kb eval --json` prints."""
+    return {
+        "n": evaluation.n,
+        "recall_at_1": round(evaluation.recall_at(1), 4),
+        "recall_at_3": round(evaluation.recall_at(3), 4),
+        "mrr": round(evaluation.mrr, 4),
+        "zero_result_rate": round(evaluation.zero_result_rate, 4),
+        "failures": [
+            {
+                "query": o.case.query,
+                "expected": list(o.case.expected),
+                "rank": o.rank,
+                "got": [i for i, _ in o.ranked[:k]],
+            }
+            for o in evaluation.failures(k)
+        ],
+    }
+
+
+def material_search(site_dir: Path, center: HelpCenter, cases: list[Case]) -> Evaluation:
+    """The same cases through Material's built-in search (its own worker, run by Node)."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("the built-in search baseline needs Node.js (`node`) on the PATH")
+    workers = sorted((site_dir / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
+    if not workers:
+        raise RuntimeError(f"{site_dir} has no Material search worker: build the site first")
+    job = {
+        "worker": str(workers[0]),
+        "index": str(site_dir / "search" / "search_index.json"),
+        "queries": [c.query for c in cases],
+    }
+    harness = Path(__file__).with_name("material_search.js")
+    result = subprocess.run(
+        [node, str(harness)], input=json.dumps(job), capture_output=True, text=True, check=True
+    )
+    by_url = {a.url: a for a in center.published}
+    outcomes = []
+    for case, urls in zip(cases, json.loads(result.stdout), strict=True):
+        articles = [by_url[u] for u in urls if u in by_url]
+        outcomes.append(
+            Outcome(case, [(str(a.id), a.title) for a in articles][:RANKS_KEPT], len(urls))
+        )
     return Evaluation(outcomes)

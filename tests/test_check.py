@@ -79,8 +79,7 @@ def test_stale_reviews_long_paragraphs_and_duplicate_titles(docs: Path) -> None:
     assert any("docs/products/product-care.md: warning: last reviewed" in f for f in found)
     assert any("warning: paragraph of 120 words; split it" in f for f in found)
     assert any(
-        ("docs/products/product-care.md: error: title" in f
-        and "care-again.md" in f)
+        ("docs/products/product-care.md: error: title" in f and "care-again.md" in f)
         or "docs/products/care-again.md: error: title" in f
         for f in found
     )
