@@ -80,6 +80,8 @@ async def api_search(request: Request) -> Response:
       - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 20, default: 10}}
       - {name: category, in: query, schema: {type: string}}
       - {name: session, in: query, schema: {type: string}, description: a random id per visit}
+      - {name: typing, in: query, schema: {type: integer, enum: [0, 1]},
+         description: "1 while the customer is still typing: answered, not logged"}
     responses:
       200: {description: "results (id, title, url, anchor, summary, snippet, category, score),
         total, corrected query, search_id"}
@@ -87,7 +89,7 @@ async def api_search(request: Request) -> Response:
     """
     svc = service(request)
     settings = svc.settings
-    params = query_params(request, {"q", "limit", "category", "session"})
+    params = query_params(request, {"q", "limit", "category", "session", "typing"})
     text = clean_text(params.get("q", ""), "query", settings.max_query_length)
     if not text:
         raise ApiError(400, "q is required: the words to search for")
@@ -102,12 +104,12 @@ async def api_search(request: Request) -> Response:
     answer = engine.search(
         index, text, limit=limit, category=category, cache_size=settings.cache_size
     )
-    search_id = uuid.uuid4().hex
-    top = str(answer.results[0].id) if answer.results else None
-    _log_safely(
-        "search",
-        svc.log.record_search,
-        SearchRecord(
+    # Keystrokes in progress ("wheres", "wheres my") are not what the customer searched for.
+    typing = int_param(params, "typing", 0, 0, 1) == 1
+    search_id = None if typing else uuid.uuid4().hex
+    if search_id is not None:
+        top = str(answer.results[0].id) if answer.results else None
+        record = SearchRecord(
             search_id=search_id,
             query=text,
             result_count=answer.total,
@@ -115,8 +117,8 @@ async def api_search(request: Request) -> Response:
             category=category,
             corrected=answer.corrected,
             session=session,
-        ),
-    )
+        )
+        _log_safely("search", svc.log.record_search, record)
     return JSONResponse(
         {
             "ok": True,

@@ -210,15 +210,22 @@ class OpenIndex:
         ix = whoosh_index.open_dir(str(folder))
         searcher = ix.searcher(weighting=ArticleBM25())
         records = {str(fields["id"]): fields["record"] for fields in searcher.all_stored_fields()}
-        vocabulary = frozenset(w.decode("utf-8") for w in searcher.lexicon("spell"))
-        return cls(
-            meta["version"], folder, records, Synonyms(meta["synonyms"]), vocabulary, searcher
-        )
+        synonyms = Synonyms(meta["synonyms"])
+        # Words are known (never "corrected") when an article or the synonyms file has them.
+        known = {w.decode("utf-8") for w in searcher.lexicon("spell")} | synonyms.vocabulary
+        return cls(meta["version"], folder, records, synonyms, frozenset(known), searcher)
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:
         with self._lock:
             yield self._searcher
+
+    def completion(self, prefix: str) -> str:
+        """The shortest known word that starts with `prefix`, else `prefix` itself."""
+        with self._lock:
+            words = self._searcher.reader().expand_prefix("spell", prefix)
+            known = [w.decode("utf-8") if isinstance(w, bytes) else w for w in words]
+        return min(known, key=lambda w: (len(w), w), default=prefix)
 
     def cached(self, key: Any) -> Any:
         with self._cache_lock:

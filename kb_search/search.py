@@ -22,6 +22,8 @@ from kb_search.index import STOP_WORDS, OpenIndex, text_analyzer, word_analyzer
 
 MAX_TERMS = 12
 SUGGESTIONS = 6
+# An unknown word this long with no close spelling is completed ("unsub" -> "unsubscribe").
+MIN_COMPLETION = 4
 # How much a match in each field counts; tuned on the development relevance set (`kb eval`).
 FIELD_WEIGHTS = {
     "title": 6.0,
@@ -33,6 +35,10 @@ FIELD_WEIGHTS = {
     "body": 1.0,
 }
 SYNONYM_WEIGHT = 0.7
+# Results scoring under this share of the best one are dropped; `total` counts the rest of
+# the best COUNTED matches.
+RELATIVE_CUTOFF = 0.15
+COUNTED = 50
 # Two of the customer's words side by side in these fields count extra ("where ... order").
 PHRASE_WEIGHTS = {"title": 3.0, "queries": 3.0, "headings": 1.5, "summary": 1.0}
 PHRASE_SLOP = 2
@@ -100,23 +106,25 @@ def _search(
     stems = _unique(stems_of(" ".join(corrected_words)))
     if not stems:
         return Answer(text, corrected, 0, [])
-    alternatives = _unique(
-        s
+    alternatives = [
+        phrase_stems
         for phrase in index.synonyms.expand(corrected_words)
-        for s in stems_of(" ".join(phrase))
-        if s not in stems
-    )
+        if (phrase_stems := stems_of(" ".join(phrase))) and phrase_stems != stems
+    ]
     query = Or(
         [term for s in stems for term in _any_field(s, 1.0)]
-        + [term for s in alternatives for term in _any_field(s, SYNONYM_WEIGHT)]
+        + [term for phrase in alternatives for term in _alternative(phrase)]
         + _pairs(stems)
     )
     category_filter = Term("category", category) if category else None
     with index.searcher() as searcher:
-        hits = searcher.search(query, limit=limit, filter=category_filter)
-        total = len(hits)
-        found = [(hit["id"], hit.score) for hit in hits]
-    terms = set(stems) | set(alternatives)
+        hits = searcher.search(query, limit=max(limit, COUNTED), filter=category_filter)
+        scored = [(hit["id"], hit.score) for hit in hits]
+    # Articles that share only a generic word with the query are not answers: leave them out.
+    found = [(i, score) for i, score in scored if score >= scored[0][1] * RELATIVE_CUTOFF]
+    total = len(found)
+    found = found[:limit]
+    terms = set(stems) | {s for phrase in alternatives for s in phrase}
     results = [_result(index.records[i], score, terms) for i, score in found]
     return Answer(text, corrected, total, results)
 
@@ -124,6 +132,16 @@ def _search(
 def _any_field(stem: str, weight: float) -> list[Query]:
     # A weighted sum over fields. (Whoosh 2.7's DisjunctionMax scores every match the same.)
     return [Term(name, stem, boost=boost * weight) for name, boost in FIELD_WEIGHTS.items()]
+
+
+def _alternative(phrase: list[str]) -> list[Query]:
+    """A synonym: one word in any field, or several words side by side ("create an account")."""
+    if len(phrase) == 1:
+        return _any_field(phrase[0], SYNONYM_WEIGHT)
+    return [
+        Phrase(name, phrase, slop=1, boost=boost * SYNONYM_WEIGHT)
+        for name, boost in FIELD_WEIGHTS.items()
+    ]
 
 
 def _pairs(stems: list[str]) -> list[Query]:
@@ -141,7 +159,9 @@ def correct(index: OpenIndex, word: str) -> str:
     with index.searcher() as searcher:
         corrector = searcher.corrector("spell")
         suggestions = corrector.suggest(word, limit=1, maxdist=1 if len(word) < 6 else 2, prefix=1)
-    return suggestions[0] if suggestions else word
+    if suggestions:
+        return str(suggestions[0])
+    return index.completion(word) if len(word) >= MIN_COMPLETION else word
 
 
 def _result(record: dict[str, Any], score: float, terms: set[str]) -> Result:

@@ -7,6 +7,7 @@ time; checked when the index is built, with errors that name the file and the gr
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import yaml
@@ -18,7 +19,9 @@ _WORDS = re.compile(r"\w+")
 
 
 def words(text: str) -> tuple[str, ...]:
-    return tuple(_WORDS.findall(text.lower()))
+    """Lowercase words with accents folded, as search folds a customer's words."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return tuple(_WORDS.findall("".join(c for c in folded if not unicodedata.combining(c))))
 
 
 class Synonyms:
@@ -27,6 +30,7 @@ class Synonyms:
     def __init__(self, groups: list[list[str]]) -> None:
         self.groups = groups
         self._members = [[words(member) for member in group] for group in groups]
+        self.vocabulary = frozenset(w for group in self._members for m in group for w in m)
 
     def expand(self, query_words: list[str]) -> list[tuple[str, ...]]:
         """Other members of every group that one of the query's words or phrases belongs to."""

@@ -246,3 +246,17 @@ def test_feedback_and_clicks_are_rate_limited_per_client(settings: Settings) -> 
     assert [r.status_code for r in replies] == [200, 200, 200, 429]
     assert replies[-1].json()["error"].startswith("too many requests")
     assert int(replies[-1].headers["retry-after"]) > 0
+
+
+def test_searches_while_typing_are_answered_but_not_logged(client: TestClient) -> None:
+    typing = search(client, "wheres my", typing="1")
+    assert typing["results"] and typing["search_id"] is None
+    settled = search(client, "wheres my parcel")
+    rows = logged(client, "SELECT search_id FROM searches")
+    assert rows == [(settled["search_id"],)]
+
+
+def test_only_relevant_articles_are_counted(client: TestClient) -> None:
+    body = search(client, "cancel my order")
+    assert 1 <= body["total"] <= 10
+    assert body["results"][0]["title"] == "Cancel an order"

@@ -1,6 +1,8 @@
-"""Findability: `kb eval` on the development relevance set, against Material's built-in search.
+"""Findability: `kb eval` on the relevance sets, against Material's built-in search.
 
-The floors below are the measured figures rounded down: relevance cannot silently regress.
+dev.csv is the set the engine was tuned on; holdout.csv was written blind by someone who never
+saw dev.csv or the tuning, so it shows how search generalises. The floors are the measured
+figures rounded down: relevance cannot silently regress.
 """
 
 from __future__ import annotations
@@ -9,28 +11,29 @@ import contextlib
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kb_search.articles import load
 from kb_search.cli import main
 from kb_search.evaluate import read_cases
 from tests.conftest import ROOT
 
-DEV_SET = ROOT / "tests" / "relevance" / "dev.csv"
-RECALL_AT_3_FLOOR = 0.83
-MRR_FLOOR = 0.72
+RELEVANCE = ROOT / "tests" / "relevance"
+# (recall@3, MRR) floors per set
+FLOORS = {"dev.csv": (0.92, 0.78), "holdout.csv": (0.69, 0.53)}
 LEAD_OVER_BUILT_IN = 0.20
 
 
-@pytest.fixture(scope="module")
-def figures() -> dict:  # type: ignore[type-arg]
+def run_eval(name: str) -> dict[str, Any]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert (
             main(
                 [
                     "eval",
-                    str(DEV_SET),
+                    str(RELEVANCE / name),
                     "--json",
                     "--baseline",
                     "lunr",
@@ -40,36 +43,44 @@ def figures() -> dict:  # type: ignore[type-arg]
             )
             == 0
         )
-    return json.loads(out.getvalue())  # type: ignore[no-any-return]
+    return {"set": name, **json.loads(out.getvalue())}
 
 
-def test_the_dev_set_covers_every_article_in_customers_words() -> None:
-    from kb_search.articles import load
+@pytest.fixture(scope="module", params=sorted(FLOORS))
+def figures(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return run_eval(request.param)
 
-    cases = read_cases(DEV_SET)
+
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_each_set_covers_every_article_in_customers_words(name: str) -> None:
+    cases = read_cases(RELEVANCE / name)
     center = load(ROOT / "docs")
-    assert len(cases) >= 250
     for article in center.published:
-        assert sum(str(article.id) in c.expected for c in cases) >= 5, article.id
+        assert sum(str(article.id) in c.expected for c in cases) >= 4, article.id
     front_matter = {q.lower() for a in center.articles for q in a.queries}
     titles = {a.title.lower() for a in center.articles}
     assert not [c.query for c in cases if c.query in front_matter | titles]
 
 
-def test_json_has_the_documented_keys(figures: dict) -> None:  # type: ignore[type-arg]
+def test_the_dev_set_is_large_enough() -> None:
+    assert len(read_cases(RELEVANCE / "dev.csv")) >= 250
+
+
+def test_json_has_the_documented_keys(figures: dict[str, Any]) -> None:
     assert {"n", "recall_at_1", "recall_at_3", "mrr", "zero_result_rate", "failures"} <= set(
         figures
     )
-    assert figures["n"] == len(read_cases(DEV_SET))
-    assert set(figures["baseline"]) >= {"recall_at_3", "mrr"}
+    assert figures["n"] == len(read_cases(RELEVANCE / figures["set"]))
+    assert {"recall_at_3", "mrr"} <= set(figures["baseline"])
 
 
-def test_relevance_does_not_regress(figures: dict) -> None:  # type: ignore[type-arg]
-    assert figures["recall_at_3"] >= RECALL_AT_3_FLOOR
-    assert figures["mrr"] >= MRR_FLOOR
+def test_relevance_does_not_regress(figures: dict[str, Any]) -> None:
+    recall_floor, mrr_floor = FLOORS[figures["set"]]
+    assert figures["recall_at_3"] >= recall_floor
+    assert figures["mrr"] >= mrr_floor
 
 
-def test_we_beat_the_built_in_search_by_twenty_points(figures: dict) -> None:  # type: ignore[type-arg]
+def test_we_beat_the_built_in_search_by_twenty_points(figures: dict[str, Any]) -> None:
     assert figures["recall_at_3"] - figures["baseline"]["recall_at_3"] >= LEAD_OVER_BUILT_IN
 
 
