@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint build index browser clean
+.PHONY: run test lint build index bench browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ index: $(STAMP)  ## build the search index (a new version, switched to atomicall
 
 run: build index  ## build the site and index, then serve both on http://127.0.0.1:8000
 	$(BIN)/kb serve
+
+bench: $(STAMP)  ## speed figures as ratios measured in one run; writes bench/results.json
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py
 
 # Debian's Chromium for the browser tests; installed only when absent.
 browser:

@@ -45,7 +45,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     settings = settings_from(args)
     print(f"Help center on http://{settings.host}:{settings.port}/", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # No access log: request lines carry customers' raw searches, which must never be stored
+    # unredacted (the query log redacts them).
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+    )
 
 
 def gaps(settings: Settings, limit: int) -> dict[str, Any]:

@@ -75,6 +75,24 @@ def word_analyzer() -> Analyzer:
 TEXT_FIELDS = ("title", "summary", "synonyms", "queries", "headings", "body", "tags")
 # Every word of an article once more: how many articles use a word, whatever the field.
 ALL_FIELD = "all"
+# One field that customers' words are matched against, each part repeated by its weight: BM25F
+# (term frequencies summed across fields before saturation), with one posting list per word
+# instead of one per word and field. A match in a title or a customer query outweighs a
+# passing mention in the body. Tuned with `kb eval`.
+MATCH_FIELD = "weighted"
+# A high K1 lets repeated (weighted) matches keep counting; a low B barely penalises long
+# articles. Both tuned with `kb eval` on the relevance sets.
+BM25_K1 = 10.0
+BM25_B = 0.3
+FIELD_REPEATS = {
+    "title": 6,
+    "queries": 4,
+    "synonyms": 4,
+    "summary": 2,
+    "headings": 2,
+    "tags": 2,
+    "body": 1,
+}
 
 
 class ArticleBM25(BM25F):  # type: ignore[misc]
@@ -98,13 +116,18 @@ def schema() -> Schema:
         category=ID(stored=True),
         spell=TEXT(analyzer=word_analyzer()),
         record=STORED(),
-        **{name: TEXT(analyzer=analyzer) for name in (*TEXT_FIELDS, ALL_FIELD)},
+        **{name: TEXT(analyzer=analyzer) for name in (*TEXT_FIELDS, ALL_FIELD, MATCH_FIELD)},
     )
 
 
 def article_record(article: Any, category_title: str) -> dict[str, Any]:
     """What a search result shows, stored once per article."""
     sections = split_sections(article.markdown)
+    analyzer = text_analyzer()
+
+    def stems(text: str) -> list[str]:
+        return [token.text for token in analyzer(text)]
+
     return {
         "id": article.id,
         "title": article.title,
@@ -114,7 +137,11 @@ def article_record(article: Any, category_title: str) -> dict[str, Any]:
         "category_title": category_title,
         "reply": article.reply,
         "permalink": article.permalink,
-        "sections": [[s.heading, s.anchor, s.text] for s in sections],
+        # heading, anchor, text, and the stems of heading and text, so a search can pick the
+        # section to link to without analysing the article again.
+        "sections": [
+            [s.heading, s.anchor, s.text, stems(s.heading), stems(s.text)] for s in sections
+        ],
     }
 
 
@@ -146,6 +173,9 @@ def build(
             "tags": " ".join(article.tags),
         }
         everything = " ; ".join(fields.values())
+        fields[MATCH_FIELD] = " ; ".join(
+            " ; ".join([fields[name]] * repeats) for name, repeats in FIELD_REPEATS.items()
+        )
         writer.add_document(
             id=str(article.id),
             category=article.category,
@@ -197,6 +227,7 @@ class OpenIndex:
     version: str
     folder: Path
     records: dict[str, dict[str, Any]]
+    ids: dict[int, str]
     synonyms: Synonyms
     vocabulary: frozenset[str]
     _searcher: Searcher
@@ -208,12 +239,15 @@ class OpenIndex:
     def open(cls, folder: Path) -> OpenIndex:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
         ix = whoosh_index.open_dir(str(folder))
-        searcher = ix.searcher(weighting=ArticleBM25())
-        records = {str(fields["id"]): fields["record"] for fields in searcher.all_stored_fields()}
+        searcher = ix.searcher(weighting=ArticleBM25(B=BM25_B, K1=BM25_K1))
+        stored = list(searcher.reader().iter_docs())
+        records = {str(fields["id"]): fields["record"] for _, fields in stored}
+        # Hits are mapped to ids by document number: reading stored fields per hit is slow.
+        ids = {docnum: str(fields["id"]) for docnum, fields in stored}
         synonyms = Synonyms(meta["synonyms"])
         # Words are known (never "corrected") when an article or the synonyms file has them.
         known = {w.decode("utf-8") for w in searcher.lexicon("spell")} | synonyms.vocabulary
-        return cls(meta["version"], folder, records, synonyms, frozenset(known), searcher)
+        return cls(meta["version"], folder, records, ids, synonyms, frozenset(known), searcher)
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:
@@ -250,19 +284,27 @@ class LiveIndex:
 
     # A replaced version stays open this long, so searches already running on it can finish.
     RETIRE_AFTER_SECONDS = 60.0
+    # A new version is noticed within this long.
+    CHECK_SECONDS = 1.0
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._open: OpenIndex | None = None
         self._retired: list[tuple[float, OpenIndex]] = []
+        self._checked = 0.0
         self._lock = threading.Lock()
 
     def current(self) -> OpenIndex:
+        """The current version; CURRENT is read at most every CHECK_SECONDS."""
+        opened = self._open
+        now = time.monotonic()
+        if opened is not None and now - self._checked < self.CHECK_SECONDS:
+            return opened
         try:
             version = (self.root / CURRENT).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             raise IndexMissing(f"no search index in {self.root}: run `kb index`") from None
-        opened = self._open
+        self._checked = now
         if opened is not None and opened.version == version:
             return opened
         with self._lock:

@@ -14,12 +14,14 @@ merges forms that differ by a typo per word ("retrun lable" joins "return label"
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import queue
 import re
 import sqlite3
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -38,6 +40,7 @@ MAX_TEXT = 1000  # characters of a query or feedback text that are kept; the app
 MAX_EXAMPLES = 5
 _BATCH = 500
 _QUEUE_SIZE = 10_000
+_LINGER_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ def _stem(word: str) -> str:
     return stem
 
 
+@functools.lru_cache(maxsize=4096)  # customers repeat popular searches word for word
 def normalise(query: str) -> str:
     """The form searches are grouped by: redacted, lowercase, unaccented, numbers as `<n>`,
     no punctuation or stop words, simple stems, sorted words ("Returns policy?" -> "policy
@@ -439,6 +443,9 @@ class SQLiteQueryLog:
             writes: list[_Write] = []
             waiting: list[threading.Event] = []
             item = self._queue.get()
+            if item is not None and not isinstance(item, threading.Event):
+                # Let a batch gather: waking for every search would compete with answering them.
+                time.sleep(_LINGER_SECONDS)
             while True:
                 if item is None:
                     stopping = True

@@ -16,31 +16,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from whoosh import highlight
-from whoosh.query import Or, Phrase, Query, Term
+from whoosh.query import And, Or, Phrase, Query, Term
 
-from kb_search.index import STOP_WORDS, OpenIndex, text_analyzer, word_analyzer
+from kb_search.index import (
+    ALL_FIELD,
+    MATCH_FIELD,
+    STOP_WORDS,
+    OpenIndex,
+    text_analyzer,
+    word_analyzer,
+)
 
 MAX_TERMS = 12
 SUGGESTIONS = 6
 # An unknown word this long with no close spelling is completed ("unsub" -> "unsubscribe").
 MIN_COMPLETION = 4
-# How much a match in each field counts; tuned on the development relevance set (`kb eval`).
-FIELD_WEIGHTS = {
-    "title": 6.0,
-    "queries": 4.0,
-    "synonyms": 4.0,
-    "summary": 2.5,
-    "headings": 2.0,
-    "tags": 2.0,
-    "body": 1.0,
-}
 SYNONYM_WEIGHT = 0.7
 # Results scoring under this share of the best one are dropped; `total` counts the rest of
 # the best COUNTED matches.
 RELATIVE_CUTOFF = 0.15
 COUNTED = 50
+# A word in more than this share of articles is left out when the query has rarer words.
+COMMON_SHARE = 0.8
 # Two of the customer's words side by side in these fields count extra ("where ... order").
-PHRASE_WEIGHTS = {"title": 3.0, "queries": 3.0, "headings": 1.5, "summary": 1.0}
+PHRASE_WEIGHTS = {"title": 3.0, "queries": 3.0}
 PHRASE_SLOP = 2
 # A word that stands in a heading counts more than one in that section's text.
 HEADING_WEIGHT = 3
@@ -112,14 +111,14 @@ def _search(
         if (phrase_stems := stems_of(" ".join(phrase))) and phrase_stems != stems
     ]
     query = Or(
-        [term for s in stems for term in _any_field(s, 1.0)]
-        + [term for phrase in alternatives for term in _alternative(phrase)]
+        [term for s in _informative(index, stems) for term in _any_field(s, 1.0)]
+        + [term for phrase in alternatives for term in _alternative(index, phrase)]
         + _pairs(stems)
     )
     category_filter = Term("category", category) if category else None
     with index.searcher() as searcher:
         hits = searcher.search(query, limit=max(limit, COUNTED), filter=category_filter)
-        scored = [(hit["id"], hit.score) for hit in hits]
+        scored = [(index.ids[hit.docnum], hit.score) for hit in hits]
     # Articles that share only a generic word with the query are not answers: leave them out.
     found = [(i, score) for i, score in scored if score >= scored[0][1] * RELATIVE_CUTOFF]
     total = len(found)
@@ -129,19 +128,34 @@ def _search(
     return Answer(text, corrected, total, results)
 
 
+def _informative(index: OpenIndex, stems: list[str]) -> list[str]:
+    """Leave out words most articles use when the query has rarer ones.
+
+    They weigh almost nothing (see ArticleBM25) but would make every article a candidate to
+    score. Word pairs still use them ("where ... order").
+    """
+    share = _shares(index, stems)
+    rare = [s for s in stems if share[s] <= COMMON_SHARE]
+    return rare or [min(stems, key=share.__getitem__)]
+
+
+def _shares(index: OpenIndex, stems: list[str]) -> dict[str, float]:
+    """The share of articles that use each word."""
+    with index.searcher() as searcher:
+        articles = searcher.doc_count_all() or 1
+        return {s: searcher.doc_frequency(ALL_FIELD, s) / articles for s in stems}
+
+
 def _any_field(stem: str, weight: float) -> list[Query]:
-    # A weighted sum over fields. (Whoosh 2.7's DisjunctionMax scores every match the same.)
-    return [Term(name, stem, boost=boost * weight) for name, boost in FIELD_WEIGHTS.items()]
+    return [Term(MATCH_FIELD, stem, boost=weight)]
 
 
-def _alternative(phrase: list[str]) -> list[Query]:
-    """A synonym: one word in any field, or several words side by side ("create an account")."""
+def _alternative(index: OpenIndex, phrase: list[str]) -> list[Query]:
+    """A synonym: one word, or all the words of a phrase ("create an account") in one article."""
     if len(phrase) == 1:
-        return _any_field(phrase[0], SYNONYM_WEIGHT)
-    return [
-        Phrase(name, phrase, slop=1, boost=boost * SYNONYM_WEIGHT)
-        for name, boost in FIELD_WEIGHTS.items()
-    ]
+        common = _shares(index, phrase)[phrase[0]] > COMMON_SHARE
+        return [] if common else _any_field(phrase[0], SYNONYM_WEIGHT)
+    return [And([Term(MATCH_FIELD, stem) for stem in phrase], boost=SYNONYM_WEIGHT)]
 
 
 def _pairs(stems: list[str]) -> list[Query]:
@@ -184,9 +198,9 @@ def _best_section(sections: list[list[Any]], terms: set[str]) -> tuple[str | Non
     """(anchor, text) of the H2 section whose heading and text hold the most query terms."""
     best: tuple[str | None, str] = (sections[0][1], sections[0][2]) if sections else (None, "")
     best_hits = 0
-    for heading, anchor, text in sections:
-        hits = HEADING_WEIGHT * sum(s in terms for s in stems_of(heading)) + sum(
-            s in terms for s in stems_of(text)
+    for _, anchor, text, heading_stems, text_stems in sections:
+        hits = HEADING_WEIGHT * sum(s in terms for s in heading_stems) + sum(
+            s in terms for s in text_stems
         )
         if hits > best_hits:
             best, best_hits = (anchor, text), hits

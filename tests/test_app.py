@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from starlette.testclient import TestClient
 from kb_search.app import create_app
 from kb_search.articles import load
 from kb_search.config import Settings
-from kb_search.index import build
+from kb_search.index import LiveIndex, build
 from tests.conftest import ROOT
 
 
@@ -203,7 +204,10 @@ def test_a_new_index_is_picked_up_without_a_restart(settings: Settings, tmp_path
         assert client.get("/healthz").json()["index"] == first
         second = build(center, root).name
         assert second != first
-        assert client.get("/healthz").json()["index"] == second
+        deadline = time.monotonic() + LiveIndex.CHECK_SECONDS + 5
+        while client.get("/healthz").json()["index"] != second:
+            assert time.monotonic() < deadline, "the new index was not picked up"
+            time.sleep(0.1)
         assert top_titles(client, "wheres my parcel") == ["Track your order"]
 
 
