@@ -155,6 +155,26 @@ def cmd_link(args: argparse.Namespace) -> None:
     print(format_links(records, settings.site_url, args.format))
 
 
+def cmd_synonyms(args: argparse.Namespace) -> None:
+    from kb_search.suggestions import patch, suggest
+
+    settings = settings_from(args)
+    if not settings.log_db.exists():
+        raise CommandError(f"no query log at {settings.log_db} yet: nothing has been searched")
+    center = articles.load(settings.docs_dir)
+    found = suggest(center, settings.log_db)
+    if args.patch:
+        print(patch(center, found), end="")
+        return
+    if not found:
+        print("No suggestions yet: they need customers' searches followed by clicks.")
+    for item in found:
+        print(
+            f"{item.article.id:>5}  {item.word:<20} {item.searches:>4} searches  "
+            f"{item.confidence:.0%} of this word's clicks  {item.article.title}"
+        )
+
+
 def built_site(config_file: Path, docs_dir: Path, site_dir: Path) -> Path:
     """Build the site from `docs_dir` with the project's mkdocs.yml (hooks and all)."""
     import logging
@@ -278,6 +298,26 @@ def parser() -> argparse.ArgumentParser:
     link_formats.add_argument("--markdown", dest="format", action="store_const", const="markdown")
     link_formats.add_argument("--html", dest="format", action="store_const", const="html")
     link.set_defaults(format="text")
+    synonyms = commands.add_parser(
+        "synonyms", help="Words customers use for articles, learned from the query log."
+    )
+    synonyms_commands = synonyms.add_subparsers(dest="action", required=True, metavar="ACTION")
+    suggest = synonyms_commands.add_parser(
+        "suggest", help="Suggest synonyms for articles (nothing is changed; --patch for a diff)."
+    )
+    for setting in SETTINGS:
+        if setting.name in ("docs_dir", "log_db"):
+            suggest.add_argument(
+                "--" + setting.name.replace("_", "-"),
+                dest=setting.name,
+                help=f"{setting.help} (default: {setting.env} or {setting.default!r})",
+            )
+    suggest.add_argument(
+        "--patch",
+        action="store_true",
+        help="print a unified diff of the articles to review and `git apply`",
+    )
+    suggest.set_defaults(run=cmd_synonyms)
     evaluation = command(
         "eval", "Measure findability on a relevance set (query,expected_id).", ["docs_dir"]
     )
