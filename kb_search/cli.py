@@ -210,6 +210,17 @@ def cmd_eval(args: argparse.Namespace) -> None:
             site = built_site(Path(args.config), settings.docs_dir, Path(folder) / "site")
             results["built-in search"] = material_search(site, center, cases)
     figures = {name: summary(evaluation, args.k) for name, evaluation in results.items()}
+    if args.siblings:
+        import yaml
+
+        from kb_search.evaluate import sibling_report
+
+        groups = [
+            [str(i) for i in group]
+            for group in yaml.safe_load(Path(args.siblings).read_text(encoding="utf-8"))
+        ]
+        for name, evaluation in results.items():
+            figures[name]["siblings"] = sibling_report(evaluation, groups)
     if args.json:
         ours = figures.pop("help center")
         print(
@@ -230,6 +241,17 @@ def cmd_eval(args: argparse.Namespace) -> None:
         ("zero_result_rate", "zero results"),
     ):
         print(f"{label:<18}" + "".join(f"{figures[n][key]:>18}" for n in names))
+    if args.siblings:
+        print("\nConfusable articles (recall@1 / recall@3 / times a sibling came first):")
+        for number, group in enumerate(figures["help center"]["siblings"]):
+            cells = [figures[n]["siblings"][number] for n in names]
+            print(
+                f"  {'/'.join(group['articles']):<14} n={group['n']:<3}"
+                + "".join(
+                    f"{c['recall_at_1']:>9.2f}{c['recall_at_3']:>6.2f}{c['sibling_first']:>4}"
+                    for c in cells
+                )
+            )
     failures = figures["help center"]["failures"]
     print(f"\nNot in the top {args.k} ({len(failures)}):")
     for failure in failures:
@@ -331,6 +353,10 @@ def parser() -> argparse.ArgumentParser:
         help="also run Material's built-in (lunr) search on the same queries",
     )
     evaluation.add_argument("--config", default="mkdocs.yml", help="mkdocs.yml for --baseline")
+    evaluation.add_argument(
+        "--siblings",
+        help="YAML list of groups of confusable article ids; each group is reported on its own",
+    )
     return main
 
 

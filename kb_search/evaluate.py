@@ -136,3 +136,23 @@ def material_search(site_dir: Path, center: HelpCenter, cases: list[Case]) -> Ev
             Outcome(case, [(str(a.id), a.title) for a in articles][:RANKS_KEPT], len(urls))
         )
     return Evaluation(outcomes)
+
+
+def sibling_report(evaluation: Evaluation, groups: list[list[str]]) -> list[dict[str, Any]]:
+    """Per group of confusable articles: how often its queries find the right one first."""
+    report = []
+    for group in groups:
+        mine = [o for o in evaluation.outcomes if set(o.case.expected) & set(group)]
+        confused = [
+            o for o in mine if o.ranked and o.ranked[0][0] in set(group) - set(o.case.expected)
+        ]
+        report.append(
+            {
+                "articles": group,
+                "n": len(mine),
+                "recall_at_1": round(Evaluation(mine).recall_at(1), 4),
+                "recall_at_3": round(Evaluation(mine).recall_at(3), 4),
+                "sibling_first": len(confused),
+            }
+        )
+    return report

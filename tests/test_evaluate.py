@@ -91,3 +91,23 @@ def test_a_bad_relevance_file_is_a_clear_error(
     bad.write_text("question,answer\nx,1\n")
     assert main(["eval", str(bad)]) == 2
     assert "needs the columns query,expected_id" in capsys.readouterr().err
+
+
+def test_each_sibling_pair_is_measured(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            [
+                "eval",
+                str(RELEVANCE / "dev.csv"),
+                "--json",
+                "--siblings",
+                str(RELEVANCE / "siblings.yml"),
+            ]
+        )
+        == 0
+    )
+    siblings = json.loads(capsys.readouterr().out)["siblings"]
+    assert [g["articles"] for g in siblings][:2] == [["161", "162", "141"], ["225", "125"]]
+    for group in siblings:
+        assert group["n"] >= 12, group  # the dev set has queries for each side of every pair
+        assert group["recall_at_3"] >= 0.7, group
