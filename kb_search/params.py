@@ -51,13 +51,19 @@ def query_params(request: Request, allowed: Collection[str]) -> dict[str, str]:
     return params
 
 
+def whole_number(text: str) -> int | None:
+    """0-9 digits only: str.isdigit() also accepts '²', which int() refuses."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def int_param(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = whole_number(raw)
+    if number is None or not low <= number <= high:
         raise ApiError(400, f"{name} must be a whole number from {low} to {high}")
-    return int(raw)
+    return number
 
 
 async def json_body(request: Request, allowed: Collection[str]) -> dict[str, Any]:
@@ -65,7 +71,9 @@ async def json_body(request: Request, allowed: Collection[str]) -> dict[str, Any
     if "json" not in request.headers.get("content-type", ""):
         raise ApiError(415, "send JSON with Content-Type: application/json")
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+    if declared is not None and (
+        not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_BODY_BYTES
+    ):
         raise ApiError(413, f"the body is too large (max {MAX_BODY_BYTES} bytes)")
     body = b""
     async for chunk in request.stream():

@@ -34,6 +34,7 @@ def assert_error(response: object, status: int) -> None:
         ("GET", "/api/search?q=hat&q=cap", {}, 400, "given twice"),
         ("GET", "/api/search?q=hat&limit=0", {}, 400, "limit must be a whole number"),
         ("GET", "/api/search?q=hat&limit=x", {}, 400, "limit must be a whole number"),
+        ("GET", "/api/search?q=hat&limit=%C2%B2", {}, 400, "limit must be a whole number"),
         ("GET", "/api/search?q=hat&category=nope", {}, 400, "unknown category 'nope'"),
         ("POST", "/api/search?q=hat", {}, 405, "method not allowed"),
         ("DELETE", "/api/feedback", {}, 405, "method not allowed"),

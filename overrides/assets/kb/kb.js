@@ -1,6 +1,6 @@
 /* Help-center behaviour on every page: contact status and "Was this helpful?".
    Plain script, no framework; re-runs on Material's instant navigation (document$).
-   Also defines window.kb (site root, API address, posting JSON), which search.js uses. */
+   Also defines window.kb (site root, API address, posting JSON), which the search-*.js use. */
 (function () {
   "use strict";
 
@@ -37,7 +37,7 @@
     });
   }
 
-  /* The search that led to an article (set by search.js when a result is opened), so the
+  /* The search that led to an article (set by search-core.js when a result is opened), so the
      service can tie "not helpful" to what the customer searched for. */
   function searchThatLedTo(articleId) {
     try {
