@@ -30,6 +30,7 @@ from kb_search.index import IndexMissing, LiveIndex, OpenIndex
 from kb_search.params import clean_text, int_param, json_body, query_params
 from kb_search.querylog import QueryLog, SearchRecord, open_log
 from kb_search.security import RateLimiter, SecurityHeaders, inline_script_hashes, site_policy
+from kb_search.semantic import load_encoder
 from kb_search.sitefiles import SiteFiles
 
 log = logging.getLogger("kb_search.app")
@@ -51,6 +52,11 @@ class Service:
         self.index = LiveIndex(settings.index_dir)
         self.log: QueryLog = open_log(settings)
         self.limiter = RateLimiter(settings.rate_limit)
+        self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
+
+    def ranker(self, index: OpenIndex) -> str:
+        ready = engine.hybrid_ready(index, self.encoder, self.settings.semantic_weight)
+        return "hybrid" if ready else "lexical"
 
     def open_index(self) -> OpenIndex:
         try:
@@ -102,7 +108,13 @@ async def api_search(request: Request) -> Response:
     if session is not None and not _SESSION.fullmatch(session):
         raise ApiError(400, "session must be 8 to 64 letters, digits, - or _")
     answer = engine.search(
-        index, text, limit=limit, category=category, cache_size=settings.cache_size
+        index,
+        text,
+        limit=limit,
+        category=category,
+        cache_size=settings.cache_size,
+        encoder=svc.encoder,
+        semantic_weight=settings.semantic_weight,
     )
     # Keystrokes in progress ("wheres", "wheres my") are not what the customer searched for.
     typing = int_param(params, "typing", 0, 0, 1) == 1
@@ -262,9 +274,15 @@ async def healthz(request: Request) -> Response:
       200: {description: "ok, index version, article count, ranker"}
       503: {description: no index yet}
     """
-    index = service(request).open_index()
+    svc = service(request)
+    index = svc.open_index()
     return JSONResponse(
-        {"ok": True, "index": index.version, "articles": len(index.records), "ranker": "lexical"}
+        {
+            "ok": True,
+            "index": index.version,
+            "articles": len(index.records),
+            "ranker": svc.ranker(index),
+        }
     )
 
 

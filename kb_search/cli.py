@@ -15,6 +15,7 @@ from typing import Any
 from kb_search import articles, reports
 from kb_search.config import SETTINGS, Settings, SettingsError
 from kb_search.index import IndexMissing, LiveIndex, build
+from kb_search.semantic import Encoder
 
 
 class CommandError(Exception):
@@ -27,6 +28,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_env({**os.environ, **given})
 
 
+def encoder_for(settings: Settings) -> Encoder | None:
+    """The semantic ranker's model when it is wanted and installed (else None, logged why)."""
+    if not settings.semantic_weight:
+        return None
+    from kb_search.semantic import load_encoder
+
+    return load_encoder(settings.model_dir)
+
+
 def cmd_index(args: argparse.Namespace) -> None:
     settings = settings_from(args)
     center = articles.load(settings.docs_dir)
@@ -34,8 +44,10 @@ def cmd_index(args: argparse.Namespace) -> None:
     def progress(done: int, total: int) -> None:
         print(f"indexed {done}/{total} articles", file=sys.stderr)
 
-    folder = build(center, settings.index_dir, progress=progress)
-    print(f"index {folder.name}: {len(center.published)} articles in {settings.index_dir}")
+    encoder = encoder_for(settings)
+    folder = build(center, settings.index_dir, progress=progress, encoder=encoder)
+    vectors = f", vectors from {encoder.name}" if encoder else ""
+    print(f"index {folder.name}: {len(center.published)} articles{vectors} in {settings.index_dir}")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -199,11 +211,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
         raise CommandError(str(error)) from None
     center = articles.load(settings.docs_dir)
     results = {}
+    encoder = encoder_for(settings)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as folder:
-        build(center, Path(folder) / "index")
+        build(center, Path(folder) / "index", encoder=encoder)
         live = LiveIndex(Path(folder) / "index")
         try:
             results["help center"] = evaluate(live.current(), cases)
+            if encoder is not None:
+                results["hybrid"] = evaluate(
+                    live.current(), cases, encoder, settings.semantic_weight
+                )
         finally:
             live.close()
         if args.baseline:
@@ -223,11 +240,10 @@ def cmd_eval(args: argparse.Namespace) -> None:
             figures[name]["siblings"] = sibling_report(evaluation, groups)
     if args.json:
         ours = figures.pop("help center")
+        extra = {"baseline": figures.get("built-in search"), "hybrid": figures.get("hybrid")}
         print(
             json.dumps(
-                {**ours, **({"baseline": figures["built-in search"]} if figures else {})},
-                indent=2,
-                ensure_ascii=False,
+                {**ours, **{k: v for k, v in extra.items() if v}}, indent=2, ensure_ascii=False
             )
         )
         return
@@ -345,6 +361,11 @@ def parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument("queries", help="CSV file with the columns query,expected_id")
     evaluation.add_argument("--docs", dest="docs_dir", help="the docs folder (default docs/)")
+    evaluation.add_argument(
+        "--semantic-weight",
+        dest="semantic_weight",
+        help="the hybrid's semantic share (default KB_SEMANTIC_WEIGHT); 0: lexical only",
+    )
     evaluation.add_argument("--k", type=int, default=3, help="failures: not in the top k")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
     evaluation.add_argument(

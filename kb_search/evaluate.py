@@ -18,6 +18,7 @@ from typing import Any
 from kb_search import search as engine
 from kb_search.articles import HelpCenter
 from kb_search.index import OpenIndex
+from kb_search.semantic import Encoder
 
 RANKS_KEPT = 10
 
@@ -67,10 +68,17 @@ class Evaluation:
         return [o for o in self.outcomes if not o.found_within(k)]
 
 
-def evaluate(index: OpenIndex, cases: Iterable[Case]) -> Evaluation:
+def evaluate(
+    index: OpenIndex,
+    cases: Iterable[Case],
+    encoder: Encoder | None = None,
+    semantic_weight: float = 0.0,
+) -> Evaluation:
     outcomes = []
     for case in cases:
-        answer = engine.search(index, case.query, limit=RANKS_KEPT)
+        answer = engine.search(
+            index, case.query, limit=RANKS_KEPT, encoder=encoder, semantic_weight=semantic_weight
+        )
         ranked = [(str(r.id), r.title) for r in answer.results]
         outcomes.append(Outcome(case, ranked, answer.total))
     return Evaluation(outcomes)

@@ -38,6 +38,7 @@ from whoosh.support.charset import accent_map
 
 from kb_search.articles import HelpCenter
 from kb_search.sections import split_sections
+from kb_search.semantic import ArticleVectors, Encoder, article_texts, save_vectors
 from kb_search.synonyms import Synonyms, load_synonyms
 
 CURRENT = "CURRENT"
@@ -149,6 +150,7 @@ def build(
     center: HelpCenter,
     root: Path,
     progress: Callable[[int, int], None] | None = None,
+    encoder: Encoder | None = None,
 ) -> Path:
     """Index the published articles into a new version folder and make it the current one."""
     root.mkdir(parents=True, exist_ok=True)
@@ -160,8 +162,11 @@ def build(
     ix = whoosh_index.create_in(str(folder), schema())
     articles = center.published
     writer = ix.writer(limitmb=128)
+    texts: dict[str, list[str]] = {}  # for the semantic ranker, when there is one
     for done, article in enumerate(articles, 1):
         record = article_record(article, center.categories[article.category].title)
+        if encoder is not None:
+            texts[str(article.id)] = article_texts(record, article.queries)
         sections = record["sections"]
         fields = {
             "title": article.title,
@@ -187,6 +192,8 @@ def build(
         if progress and (done % 500 == 0 or done == len(articles)):
             progress(done, len(articles))
     writer.commit()
+    if encoder is not None:
+        save_vectors(folder, encoder, texts)
     meta = {
         "version": version,
         "articles": len(articles),
@@ -228,6 +235,7 @@ class OpenIndex:
     folder: Path
     records: dict[str, dict[str, Any]]
     ids: dict[int, str]
+    vectors: ArticleVectors | None
     synonyms: Synonyms
     vocabulary: frozenset[str]
     _searcher: Searcher
@@ -247,7 +255,10 @@ class OpenIndex:
         synonyms = Synonyms(meta["synonyms"])
         # Words are known (never "corrected") when an article or the synonyms file has them.
         known = {w.decode("utf-8") for w in searcher.lexicon("spell")} | synonyms.vocabulary
-        return cls(meta["version"], folder, records, ids, synonyms, frozenset(known), searcher)
+        vectors = ArticleVectors.load(folder)
+        return cls(
+            meta["version"], folder, records, ids, vectors, synonyms, frozenset(known), searcher
+        )
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:

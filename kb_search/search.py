@@ -26,6 +26,7 @@ from kb_search.index import (
     text_analyzer,
     word_analyzer,
 )
+from kb_search.semantic import Encoder
 
 MAX_TERMS = 12
 SUGGESTIONS = 6
@@ -36,6 +37,10 @@ SYNONYM_WEIGHT = 0.7
 # the best COUNTED matches.
 RELATIVE_CUTOFF = 0.15
 COUNTED = 50
+# The semantic ranker adds this many of the closest articles by meaning to the lexical matches,
+# those at least this similar (cosine) to the query.
+SEMANTIC_CANDIDATES = 10
+MIN_SIMILARITY = 0.45
 # A word in more than this share of articles is left out when the query has rarer words.
 COMMON_SHARE = 0.8
 # Two of the customer's words side by side in these fields count extra ("where ... order").
@@ -84,21 +89,66 @@ def search(
     limit: int = 10,
     category: str | None = None,
     cache_size: int = 0,
+    encoder: Encoder | None = None,
+    semantic_weight: float = 0.0,
 ) -> Answer:
-    """Search the index; repeated searches come from a small per-version cache."""
+    """Search the index; repeated searches come from a small per-version cache.
+
+    With an encoder whose vectors the index holds, lexical and semantic scores are fused.
+    """
     words = words_of(text)
-    key = (" ".join(words), limit, category)
+    hybrid = encoder if hybrid_ready(index, encoder, semantic_weight) else None
+    key = (" ".join(words), limit, category, hybrid is not None)
     cached: Answer | None = index.cached(key)
     if cached is not None:
         return Answer(text, cached.corrected, cached.total, cached.results)
-    answer = _search(index, text, words, limit, category)
+    answer = _search(index, text, words, limit, category, hybrid, semantic_weight)
     if cache_size:
         index.remember(key, answer, cache_size)
     return answer
 
 
+def fuse(
+    lexical: list[tuple[str, float]], similarity: dict[str, float], weight: float
+) -> list[tuple[str, float]]:
+    """Blend normalised lexical and semantic scores: (1 - weight) * lexical + weight * semantic.
+
+    Candidates are the lexical matches plus the semantically closest articles; an article found
+    only by meaning must be close enough, so nonsense still finds nothing.
+    """
+    lex = dict(lexical)
+    top_lex = max(lex.values(), default=0.0) or 1.0
+    close = sorted(similarity.items(), key=lambda item: -item[1])[:SEMANTIC_CANDIDATES]
+    candidates = set(lex) | {i for i, value in close if value >= MIN_SIMILARITY}
+    if not candidates:
+        return []
+    top_sim = max(similarity.get(i, 0.0) for i in candidates) or 1.0
+    fused = {
+        i: (1 - weight) * lex.get(i, 0.0) / top_lex
+        + weight * max(similarity.get(i, 0.0), 0.0) / top_sim
+        for i in candidates
+    }
+    return sorted(fused.items(), key=lambda item: -item[1])
+
+
+def hybrid_ready(index: OpenIndex, encoder: Encoder | None, weight: float) -> bool:
+    """The semantic ranker is on: a model, a weight, and this index's vectors from that model."""
+    return (
+        encoder is not None
+        and weight > 0
+        and index.vectors is not None
+        and index.vectors.model == encoder.name
+    )
+
+
 def _search(
-    index: OpenIndex, text: str, words: list[str], limit: int, category: str | None
+    index: OpenIndex,
+    text: str,
+    words: list[str],
+    limit: int,
+    category: str | None,
+    encoder: Encoder | None = None,
+    semantic_weight: float = 0.0,
 ) -> Answer:
     corrected_words = [correct(index, w) for w in words]
     corrected = " ".join(corrected_words) if corrected_words != words else None
@@ -119,6 +169,13 @@ def _search(
     with index.searcher() as searcher:
         hits = searcher.search(query, limit=max(limit, COUNTED), filter=category_filter)
         scored = [(index.ids[hit.docnum], hit.score) for hit in hits]
+    if encoder is not None and index.vectors is not None:
+        similarity = index.vectors.similarities(encoder.encode_query(" ".join(corrected_words)))
+        if category:
+            similarity = {
+                i: v for i, v in similarity.items() if index.records[i]["category"] == category
+            }
+        scored = fuse(scored, similarity, semantic_weight)
     # Articles that share only a generic word with the query are not answers: leave them out.
     found = [(i, score) for i, score in scored if score >= scored[0][1] * RELATIVE_CUTOFF]
     total = len(found)
