@@ -72,8 +72,8 @@ def word_analyzer() -> Analyzer:
     return _TOKENIZER | LowercaseFilter() | CharsetFilter(accent_map)
 
 
-# Fields a customer's words are matched against; the search module gives each a weight.
-TEXT_FIELDS = ("title", "summary", "synonyms", "queries", "headings", "body", "tags")
+# Indexed on their own for word-pair (phrase) matches; every part of an article is in MATCH_FIELD.
+PHRASE_FIELDS = ("title", "queries")
 # Every word of an article once more: how many articles use a word, whatever the field.
 ALL_FIELD = "all"
 # One field that customers' words are matched against, each part repeated by its weight: BM25F
@@ -117,7 +117,7 @@ def schema() -> Schema:
         category=ID(stored=True),
         spell=TEXT(analyzer=word_analyzer()),
         record=STORED(),
-        **{name: TEXT(analyzer=analyzer) for name in (*TEXT_FIELDS, ALL_FIELD, MATCH_FIELD)},
+        **{name: TEXT(analyzer=analyzer) for name in (*PHRASE_FIELDS, ALL_FIELD, MATCH_FIELD)},
     )
 
 
@@ -178,7 +178,7 @@ def build(
             "tags": " ".join(article.tags),
         }
         everything = " ; ".join(fields.values())
-        fields[MATCH_FIELD] = " ; ".join(
+        weighted = " ; ".join(
             " ; ".join([fields[name]] * repeats) for name, repeats in FIELD_REPEATS.items()
         )
         writer.add_document(
@@ -187,7 +187,8 @@ def build(
             record=record,
             spell=everything,
             all=everything,
-            **fields,
+            **{MATCH_FIELD: weighted},
+            **{name: fields[name] for name in PHRASE_FIELDS},
         )
         if progress and (done % 500 == 0 or done == len(articles)):
             progress(done, len(articles))

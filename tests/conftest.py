@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -29,6 +34,28 @@ def copy_project(destination: Path) -> Path:
         else:
             shutil.copy2(source, destination / part)
     return destination
+
+
+@functools.cache
+def kb_eval(relevance_set: str) -> dict[str, Any]:
+    """`kb eval --json --baseline lunr` on tests/relevance/<set>, once per test run."""
+    from kb_search.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(
+            [
+                "eval",
+                str(ROOT / "tests" / "relevance" / relevance_set),
+                "--json",
+                "--baseline",
+                "lunr",
+                "--config",
+                str(ROOT / "mkdocs.yml"),
+            ]
+        )
+    assert code == 0
+    return {"set": relevance_set, **json.loads(out.getvalue())}
 
 
 def mkdocs_build(project: Path, site_dir: Path) -> subprocess.CompletedProcess[str]:

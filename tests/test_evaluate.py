@@ -7,8 +7,6 @@ figures rounded down: relevance cannot silently regress.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import pytest
 from kb_search.articles import load
 from kb_search.cli import main
 from kb_search.evaluate import read_cases
-from tests.conftest import ROOT
+from tests.conftest import ROOT, kb_eval
 
 RELEVANCE = ROOT / "tests" / "relevance"
 # (recall@3, MRR) floors per set
@@ -26,29 +24,9 @@ FLOORS = {"dev.csv": (0.90, 0.78), "holdout.csv": (0.70, 0.55)}
 LEAD_OVER_BUILT_IN = 0.20
 
 
-def run_eval(name: str) -> dict[str, Any]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert (
-            main(
-                [
-                    "eval",
-                    str(RELEVANCE / name),
-                    "--json",
-                    "--baseline",
-                    "lunr",
-                    "--config",
-                    str(ROOT / "mkdocs.yml"),
-                ]
-            )
-            == 0
-        )
-    return {"set": name, **json.loads(out.getvalue())}
-
-
 @pytest.fixture(scope="module", params=sorted(FLOORS))
 def figures(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return run_eval(request.param)
+    return kb_eval(request.param)
 
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
