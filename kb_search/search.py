@@ -36,6 +36,8 @@ SYNONYM_WEIGHT = 0.7
 # Results scoring under this share of the best one are dropped; `total` counts the rest of
 # the best COUNTED matches.
 RELATIVE_CUTOFF = 0.15
+# The same for fused scores, where every candidate also has a share of semantic similarity.
+HYBRID_CUTOFF = 0.6
 COUNTED = 50
 # The semantic ranker adds this many of the closest articles by meaning to the lexical matches,
 # those at least this similar (cosine) to the query.
@@ -108,6 +110,11 @@ def search(
     return answer
 
 
+def _above(scored: list[tuple[str, float]], share: float) -> list[tuple[str, float]]:
+    """The results scoring at least `share` of the best one (best first)."""
+    return [(i, score) for i, score in scored if score >= scored[0][1] * share]
+
+
 def fuse(
     lexical: list[tuple[str, float]], similarity: dict[str, float], weight: float
 ) -> list[tuple[str, float]]:
@@ -169,15 +176,15 @@ def _search(
     with index.searcher() as searcher:
         hits = searcher.search(query, limit=max(limit, COUNTED), filter=category_filter)
         scored = [(index.ids[hit.docnum], hit.score) for hit in hits]
+    # Articles that share only a generic word with the query are not answers: leave them out.
+    found = _above(scored, RELATIVE_CUTOFF)
     if encoder is not None and index.vectors is not None:
         similarity = index.vectors.similarities(encoder.encode_query(" ".join(corrected_words)))
         if category:
             similarity = {
                 i: v for i, v in similarity.items() if index.records[i]["category"] == category
             }
-        scored = fuse(scored, similarity, semantic_weight)
-    # Articles that share only a generic word with the query are not answers: leave them out.
-    found = [(i, score) for i, score in scored if score >= scored[0][1] * RELATIVE_CUTOFF]
+        found = _above(fuse(found, similarity, semantic_weight), HYBRID_CUTOFF)
     total = len(found)
     found = found[:limit]
     terms = set(stems) | {s for phrase in alternatives for s in phrase}

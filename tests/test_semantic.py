@@ -82,7 +82,14 @@ def test_weight_zero_turns_the_ranker_off(settings: Settings, hybrid_index: Path
 
 def test_kb_eval_reports_lexical_hybrid_and_built_in() -> None:
     figures = kb_eval("dev.csv")
-    assert figures["hybrid"]["recall_at_3"] >= 0.97  # measured 0.975
-    assert figures["hybrid"]["mrr"] >= 0.87  # measured 0.880 (target 0.90: not met)
+    assert figures["hybrid"]["recall_at_3"] >= 0.97  # measured 0.973
+    assert figures["hybrid"]["mrr"] >= 0.87  # measured 0.879 (target 0.90: not met)
     assert figures["hybrid"]["recall_at_3"] > figures["recall_at_3"]
     assert figures["baseline"]["recall_at_3"] < figures["recall_at_3"]
+
+
+def test_hybrid_total_counts_only_answers(settings: Settings, hybrid_index: Path) -> None:
+    hybrid = Settings.from_env({}, **{**vars(settings), "index_dir": hybrid_index})
+    with TestClient(create_app(hybrid)) as client:
+        body = client.get("/api/search", params={"q": "cancel my order"}).json()
+    assert 1 <= body["total"] <= 5 and body["results"][0]["id"] == 105
