@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import yaml
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
@@ -22,7 +23,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 def page_markdown(category: Category, lines: list[str]) -> str:
     items = "\n".join(lines) or "No articles yet."
+    # Dumped, not pasted: a title like "Orders: tracking" must stay valid YAML.
+    front = yaml.safe_dump({"title": category.title, "icon": category.icon}, allow_unicode=True)
     return (
-        f"---\ntitle: {category.title}\nicon: {category.icon}\n---\n\n"
-        f'{category.summary}\n\n<div class="kb-article-list" markdown>\n\n{items}\n\n</div>\n'
+        f"---\n{front}---\n\n{category.summary}\n\n"
+        f'<div class="kb-article-list" markdown>\n\n{items}\n\n</div>\n'
     )

@@ -7,7 +7,6 @@ small static page (works on any static host): meta refresh, canonical link, a vi
 from __future__ import annotations
 
 import html
-import json
 import posixpath
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -33,13 +32,16 @@ def redirect_page(title: str, page: str, url: str, site_url: str | None) -> str:
     relative = posixpath.relpath(url or ".", posixpath.dirname(page)) + "/"
     canonical = (site_url.rstrip("/") + "/" + url) if site_url else relative
     title, relative, canonical = (html.escape(v) for v in (title, relative, canonical))
-    # The script keeps a section anchor (/a/103/#step-2), which a meta refresh would drop.
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<title>{title}</title>\n<meta name="robots" content="noindex">\n'
         f'<link rel="canonical" href="{canonical}">\n'
-        f"<script>location.replace({json.dumps(relative)} + location.hash)</script>\n"
         f'<meta http-equiv="refresh" content="0; url={relative}">\n</head>\n'
-        f'<body>\n<p>This article has moved: <a href="{relative}">{title}</a></p>\n</body>\n'
-        "</html>\n"
+        f'<body>\n<p>This article has moved: <a id="kb-moved" href="{relative}">{title}</a></p>\n'
+        f"<script>{KEEP_ANCHOR}</script>\n</body>\n</html>\n"
     )
+
+
+# The same on every page, so one Content-Security-Policy hash allows all of them. It keeps a
+# section anchor (/a/103/#step-2), which a meta refresh alone would drop.
+KEEP_ANCHOR = 'location.replace(document.getElementById("kb-moved").href + location.hash)'

@@ -100,6 +100,8 @@ async def api_search(request: Request) -> Response:
     if not text:
         raise ApiError(400, "q is required: the words to search for")
     limit = int_param(params, "limit", 10, 1, settings.max_results)
+    # Keystrokes in progress ("wheres", "wheres my") are not what the customer searched for.
+    typing = int_param(params, "typing", 0, 0, 1) == 1
     index = svc.open_index()
     category = params.get("category") or None
     if category is not None and category not in {r["category"] for r in index.records.values()}:
@@ -116,8 +118,6 @@ async def api_search(request: Request) -> Response:
         encoder=svc.encoder,
         semantic_weight=settings.semantic_weight,
     )
-    # Keystrokes in progress ("wheres", "wheres my") are not what the customer searched for.
-    typing = int_param(params, "typing", 0, 0, 1) == 1
     search_id = None if typing else uuid.uuid4().hex
     if search_id is not None:
         top = str(answer.results[0].id) if answer.results else None
@@ -165,6 +165,12 @@ def _article_id(svc: Service, value: Any) -> str:
     return article
 
 
+def _search_id(value: Any) -> str:
+    if not isinstance(value, str) or not _SEARCH_ID.fullmatch(value):
+        raise ApiError(400, "search_id must be the id a search returned")
+    return value
+
+
 def _rate_limit(request: Request) -> None:
     client = request.client.host if request.client else "unknown"
     wait = service(request).limiter.retry_after(client)
@@ -189,9 +195,7 @@ async def api_click(request: Request) -> Response:
     _rate_limit(request)
     svc = service(request)
     data = await json_body(request, {"search_id", "article_id"})
-    search_id = data.get("search_id")
-    if not isinstance(search_id, str) or not _SEARCH_ID.fullmatch(search_id):
-        raise ApiError(400, "search_id must be the id a search returned")
+    search_id = _search_id(data.get("search_id"))
     article = _article_id(svc, data.get("article_id"))
     _log_safely("click", svc.log.record_click, search_id, article)
     return JSONResponse({"ok": True})
@@ -219,16 +223,12 @@ async def api_feedback(request: Request) -> Response:
     if missing is not None and not isinstance(missing, str):
         raise ApiError(400, "missing must be text")
     missing = clean_text(missing, "missing", MAX_MISSING_LENGTH) if missing else None
-    search_id = data.get("search_id")
-    if search_id is not None and (
-        not isinstance(search_id, str) or not _SEARCH_ID.fullmatch(search_id)
-    ):
-        raise ApiError(400, "search_id must be the id a search returned")
+    search_id = _search_id(data["search_id"]) if data.get("search_id") is not None else None
     _log_safely("feedback", svc.log.record_feedback, article, helpful, missing, search_id)
     return JSONResponse({"ok": True})
 
 
-async def api_gaps(request: Request) -> Response:
+def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs it in a thread
     """
     summary: What customers could not find (admin token required).
     security: [{bearer: []}]

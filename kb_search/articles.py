@@ -368,6 +368,13 @@ def _load_article(
         name: _string_list(meta, name, problem)
         for name in ("tags", "synonyms", "queries", "redirect_from")
     }
+    for old_path in lists["redirect_from"]:
+        parts = PurePosixPath(old_path.strip("/")).parts
+        if old_path.startswith("/") or ".." in parts or not parts or ":" in old_path:
+            problem(
+                "redirect_from",
+                f"'{old_path}' must be a path inside the site, like orders/where-is-my-order/",
+            )
     if status == "published" and meta.get("queries") and len(lists["queries"]) < MIN_QUERIES:
         problem("queries", f"needs at least {MIN_QUERIES} customer searches")
 
@@ -410,6 +417,18 @@ def _string_list(
 def _duplicates(docs_dir: Path, articles: Iterable[Article], retired: set[int]) -> list[str]:
     problems: list[str] = []
     seen: dict[int, str] = {}
+    articles = list(articles)
+    # Every address an article answers at: its own URL, and its redirect_from paths.
+    addresses: dict[str, str] = {a.url: a.path for a in articles}
+    for article in articles:
+        for old in article.redirect_from:
+            owner = addresses.setdefault(old.strip("/") + "/", article.path)
+            if owner != article.path:
+                problems.append(
+                    f"{_display(docs_dir, article.path)}: front matter field "
+                    f"'redirect_from' {old!r} is already the address of "
+                    f"{_display(docs_dir, owner)}"
+                )
     for article in articles:
         where = _display(docs_dir, article.path)
         if article.id in seen:

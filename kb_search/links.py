@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-FORMATS = ("text", "markdown", "html")
-
 
 def permalink(site_url: str, record: dict[str, Any]) -> str:
     return f"{site_url.rstrip('/')}/{record['permalink']}"

@@ -82,7 +82,7 @@ async def json_body(request: Request, allowed: Collection[str]) -> dict[str, Any
             raise ApiError(413, f"the body is too large (max {MAX_BODY_BYTES} bytes)")
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # [[[[... nests past the stack
         raise ApiError(400, "the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")

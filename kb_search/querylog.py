@@ -170,11 +170,16 @@ def _distance(a: str, b: str) -> int:
 def _words_close(a: str, b: str) -> bool:
     shortest = min(len(a), len(b))
     allowed = 0 if shortest < 5 or "<" in a + b else 1 if shortest < 9 else 2
-    return a == b or (allowed > 0 and _distance(a, b) <= allowed)
+    if a == b:
+        return True
+    # Lengths further apart than the allowed edits can never be close: skip the distance.
+    return allowed > 0 and abs(len(a) - len(b)) <= allowed and _distance(a, b) <= allowed
 
 
 def _forms_close(a: str, b: str) -> bool:
     """Same number of words, and each word of `a` pairs with an equal or near word of `b`."""
+    if a.count(" ") != b.count(" "):
+        return False
     rest, unmatched = b.split(), []
     for word in a.split():
         if word in rest:
@@ -229,7 +234,8 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 _UNCLICKED = """
 SELECT norm, query, at FROM searches s WHERE result_count > 0 AND norm != ''
-AND NOT EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.search_id) ORDER BY at DESC"""
+AND NOT EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.search_id) ORDER BY at DESC
+LIMIT 5000"""  # the latest: grouping compares forms pairwise
 _NOT_HELPFUL = """
 SELECT article_id, SUM(helpful = 0), SUM(helpful = 1),
        (SELECT json_group_array(missing) FROM (SELECT missing FROM feedback m
@@ -400,13 +406,15 @@ class SQLiteQueryLog:
         self._thread.join()
 
     def purge(self, now: datetime | None = None) -> int:
-        """Delete raw rows older than the retention period; the gap counts stay."""
+        """Delete raw rows and example texts older than the retention period; counts stay."""
         cutoff = _iso((now or datetime.now(UTC)) - timedelta(days=self.retention_days))
         with closing(_open(self.path)) as conn, _transaction(conn):
             deleted = [
                 conn.execute(f"DELETE FROM {table} WHERE at < ?", (cutoff,)).rowcount
                 for table in ("searches", "clicks", "feedback")
             ]
+            # Example searches are customers' text too: they go with the raw rows.
+            conn.execute("UPDATE gap_groups SET examples = '[]' WHERE last_seen < ?", (cutoff,))
         return sum(deleted)
 
     def gaps(self, *, limit: int = 50) -> GapReport:

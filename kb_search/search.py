@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -158,7 +159,7 @@ def _search(
     semantic_weight: float = 0.0,
 ) -> Answer:
     corrected_words = [correct(index, w) for w in words]
-    corrected = " ".join(corrected_words) if corrected_words != words else None
+    corrected = _corrected_text(text, words, corrected_words)
     stems = _unique(stems_of(" ".join(corrected_words)))
     if not stems:
         return Answer(text, corrected, 0, [])
@@ -228,6 +229,23 @@ def _pairs(stems: list[str]) -> list[Query]:
         for first, second in itertools.pairwise(stems)
         for name, boost in PHRASE_WEIGHTS.items()
     ]
+
+
+def _corrected_text(text: str, words: list[str], corrected: list[str]) -> str | None:
+    """The customer's own text with the misspelled words replaced, punctuation and all.
+
+    Rebuilding it from words would drop the '@' and '+' that redaction needs to recognise an
+    email or a phone number before the corrected query is logged.
+    """
+    if corrected == words:
+        return None
+    result = text
+    for wrong, right in zip(words, corrected, strict=True):
+        if wrong != right:
+            result = re.sub(
+                rf"(?<!\w){re.escape(wrong)}(?!\w)", right, result, count=1, flags=re.IGNORECASE
+            )
+    return " ".join(result.split())
 
 
 def correct(index: OpenIndex, word: str) -> str:

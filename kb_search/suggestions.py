@@ -9,6 +9,7 @@ to an article in another category. Nothing is applied: the result is a patch a w
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import sqlite3
 from collections import Counter, defaultdict
@@ -123,7 +124,8 @@ def patch(center: HelpCenter, suggestions: list[Suggestion]) -> str:
 
 def _with_synonyms(text: str, synonyms: list[str]) -> str:
     """The file with its front matter `synonyms:` replaced by a one-line list."""
-    line = "synonyms: [" + ", ".join(synonyms) + "]\n"
+    # Quoted: a customer's "yes", "off" or "null" must stay a word, not become YAML's value.
+    line = "synonyms: [" + ", ".join(json.dumps(w, ensure_ascii=False) for w in synonyms) + "]\n"
     head, separator, rest = text.partition("\n---")
     block = re.compile(r"^synonyms:.*\n(?:[ \t]+-.*\n)*", re.MULTILINE)
     if block.search(head + "\n"):

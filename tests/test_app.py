@@ -125,6 +125,15 @@ def test_suggestions_for_first_keystrokes(client: TestClient) -> None:
     assert "Return policy" in titles and len(titles) <= 6
 
 
+def test_a_corrected_search_is_logged_redacted_too(client: TestClient) -> None:
+    body = search(client, "retrun label anna.svensson@example.com +46 70 123 45 67")
+    assert body["corrected"] == "return label anna.svensson@example.com +46 70 123 45 67"
+    rows = logged(client, "SELECT * FROM searches")
+    text = " ".join(str(v) for row in rows for v in row)
+    assert "svensson" not in text and "123 45 67" not in text
+    assert "return label <email> <phone>" in text
+
+
 def test_every_search_is_logged_redacted(client: TestClient) -> None:
     body = search(client, "order EB-4471923 from anna.berg@example.com never came")
     rows = logged(client, "SELECT * FROM searches")
@@ -191,7 +200,7 @@ def test_search_answers_when_the_log_cannot_be_written(
         for _ in range(3):
             assert top_titles(client, "wheres my parcel") == ["Track your order"]
         client.app.state.service.log.flush()  # type: ignore[attr-defined]
-    assert any(r.levelname == "ERROR" for r in caplog.records)
+    assert any("could not be stored" in r.getMessage() for r in caplog.records)
 
 
 def test_a_new_index_is_picked_up_without_a_restart(settings: Settings, tmp_path: Path) -> None:

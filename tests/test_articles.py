@@ -150,3 +150,22 @@ def test_new_ids_skip_used_and_retired_ones(tmp_path: Path) -> None:
 def test_every_field_has_help_and_an_example() -> None:
     assert [f.name for f in FIELDS][:3] == ["id", "title", "summary"]
     assert all(f.help and f.example for f in FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("redirect", "expected"),
+    [
+        ("[../../etc/]", "'../../etc/' must be a path inside the site"),
+        ("[/orders/old/]", "'/orders/old/' must be a path inside the site"),
+        ("[returns/return-an-item/]", "'returns/return-an-item/' is already the address of"),
+    ],
+)
+def test_redirect_from_stays_inside_the_site_and_takes_no_address(
+    tmp_path: Path, redirect: str, expected: str
+) -> None:
+    text = textwrap.dedent(GOOD).replace(
+        "status: published", f"status: published\nredirect_from: {redirect}"
+    )
+    other = textwrap.dedent(GOOD).replace("id: 7", "id: 8")
+    found = problems(tmp_path, {"returns/return-an-item.md": other, "returns/moved.md": text})
+    assert any(expected in p and p.startswith("docs/returns/moved.md") for p in found), found

@@ -79,6 +79,13 @@ def assert_error(response: object, status: int) -> None:
         ),
         (
             "POST",
+            "/api/feedback",
+            {"content": b"[" * 1900 + b"]" * 1900, "headers": {"content-type": "application/json"}},
+            400,
+            "not valid JSON",
+        ),
+        (
+            "POST",
             "/api/click",
             {"json": {"search_id": "nope", "article_id": 103}},
             400,

@@ -152,6 +152,7 @@ def test_purge_removes_old_raw_rows_but_keeps_gap_counts(
     (group,) = querylog.gaps().unanswered
     assert (group.key, group.count) == ("gift wrap", 2)
     assert (group.first_seen, group.last_seen) == (old, recent)
+    assert group.examples == []  # customers' own words go with the raw rows
 
 
 def test_close_loses_none_of_500_quick_searches(db: Path) -> None:

@@ -102,3 +102,13 @@ def test_the_table_names_article_word_and_evidence(
     )
     line = next(line for line in capsys.readouterr().out.splitlines() if "qwzx" in line)
     assert line.split()[:4] == ["161", "qwzx", "2", "searches"]
+
+
+def test_patch_words_stay_words_in_yaml() -> None:
+    import yaml
+
+    from kb_search.suggestions import _with_synonyms
+
+    text = "---\nid: 1\nsynonyms: [old]\nqueries:\n  - a\n---\nBody\n"
+    meta = yaml.safe_load(_with_synonyms(text, ["old", "yes", "off", "null"]).split("---")[1])
+    assert meta["synonyms"] == ["old", "yes", "off", "null"]
