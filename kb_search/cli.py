@@ -68,12 +68,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
+def require_log(settings: Settings) -> None:
+    if not settings.log_db.exists():
+        raise CommandError(f"no query log at {settings.log_db} yet: nothing has been searched")
+
+
 def gaps(settings: Settings, limit: int) -> dict[str, Any]:
     from kb_search.app import gaps_report
     from kb_search.querylog import SQLiteQueryLog
 
-    if not settings.log_db.exists():
-        raise CommandError(f"no query log at {settings.log_db} yet: nothing has been searched")
+    require_log(settings)
     live = LiveIndex(settings.index_dir)
     query_log = SQLiteQueryLog(settings.log_db, settings.log_retention_days)
     try:
@@ -171,8 +175,7 @@ def cmd_synonyms(args: argparse.Namespace) -> None:
     from kb_search.suggestions import patch, suggest
 
     settings = settings_from(args)
-    if not settings.log_db.exists():
-        raise CommandError(f"no query log at {settings.log_db} yet: nothing has been searched")
+    require_log(settings)
     center = articles.load(settings.docs_dir)
     found = suggest(center, settings.log_db)
     if args.patch:
@@ -277,19 +280,24 @@ def cmd_eval(args: argparse.Namespace) -> None:
         )
 
 
+def setting_options(sub: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    """--<setting> options, each documented with its variable and default from the registry."""
+    for setting in SETTINGS:
+        if setting.name in names:
+            sub.add_argument(
+                "--" + setting.name.replace("_", "-"),
+                dest=setting.name,
+                help=f"{setting.help} (default: {setting.env} or {setting.default!r})",
+            )
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="kb", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str, settings: Sequence[str]) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        for setting in SETTINGS:
-            if setting.name in settings:
-                sub.add_argument(
-                    "--" + setting.name.replace("_", "-"),
-                    dest=setting.name,
-                    help=f"{setting.help} (default: {setting.env} or {setting.default!r})",
-                )
+        setting_options(sub, settings)
         sub.set_defaults(run=globals()[f"cmd_{name}"])
         return sub
 
@@ -343,13 +351,7 @@ def parser() -> argparse.ArgumentParser:
     suggest = synonyms_commands.add_parser(
         "suggest", help="Suggest synonyms for articles (nothing is changed; --patch for a diff)."
     )
-    for setting in SETTINGS:
-        if setting.name in ("docs_dir", "log_db"):
-            suggest.add_argument(
-                "--" + setting.name.replace("_", "-"),
-                dest=setting.name,
-                help=f"{setting.help} (default: {setting.env} or {setting.default!r})",
-            )
+    setting_options(suggest, ["docs_dir", "log_db"])
     suggest.add_argument(
         "--patch",
         action="store_true",
@@ -357,15 +359,10 @@ def parser() -> argparse.ArgumentParser:
     )
     suggest.set_defaults(run=cmd_synonyms)
     evaluation = command(
-        "eval", "Measure findability on a relevance set (query,expected_id).", ["docs_dir"]
+        "eval", "Measure findability on a relevance set (query,expected_id).", ["semantic_weight"]
     )
     evaluation.add_argument("queries", help="CSV file with the columns query,expected_id")
     evaluation.add_argument("--docs", dest="docs_dir", help="the docs folder (default docs/)")
-    evaluation.add_argument(
-        "--semantic-weight",
-        dest="semantic_weight",
-        help="the hybrid's semantic share (default KB_SEMANTIC_WEIGHT); 0: lexical only",
-    )
     evaluation.add_argument("--k", type=int, default=3, help="failures: not in the top k")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
     evaluation.add_argument(
