@@ -28,7 +28,7 @@ from kb_search.config import Settings
 from kb_search.errors import ApiError, http_error, server_error
 from kb_search.index import IndexMissing, LiveIndex, OpenIndex
 from kb_search.params import clean_text, int_param, json_body, query_params
-from kb_search.querylog import QueryLog, SearchRecord, open_log
+from kb_search.querylog import QueryLog, SearchRecord, open_log, to_dict
 from kb_search.security import RateLimiter, SecurityHeaders, inline_script_hashes, site_policy
 from kb_search.semantic import load_encoder
 from kb_search.sitefiles import SiteFiles
@@ -104,7 +104,7 @@ async def api_search(request: Request) -> Response:
     typing = int_param(params, "typing", 0, 0, 1) == 1
     index = svc.open_index()
     category = params.get("category") or None
-    if category is not None and category not in {r["category"] for r in index.records.values()}:
+    if category is not None and category not in index.categories:
         raise ApiError(400, f"unknown category '{category[:40]}'")
     session = params.get("session")
     if session is not None and not _SESSION.fullmatch(session):
@@ -246,12 +246,11 @@ def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs
 
 def gaps_report(query_log: QueryLog, index: OpenIndex, limit: int) -> dict[str, Any]:
     """The log's gap report, each group with the closest existing article, if any."""
-    from kb_search.querylog import to_dict
-
     report = query_log.gaps(limit=limit)
     for group in [*report.unanswered, *report.no_click]:
-        closest = engine.search(index, group.examples[0], limit=1) if group.examples else None
-        if closest and closest.results:
+        # Past retention a group keeps only its key (redacted, normalised words): search that.
+        closest = engine.search(index, group.examples[0] if group.examples else group.key, limit=1)
+        if closest.results:
             group.closest_article = str(closest.results[0].id)
     return to_dict(report)
 

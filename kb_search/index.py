@@ -240,6 +240,9 @@ class OpenIndex:
     synonyms: Synonyms
     vocabulary: frozenset[str]
     _searcher: Searcher
+    # Derived once per version, not per request: the category filter and title suggestions.
+    categories: frozenset[str] = field(init=False)
+    title_words: dict[str, list[str]] = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -260,6 +263,11 @@ class OpenIndex:
         return cls(
             meta["version"], folder, records, ids, vectors, synonyms, frozenset(known), searcher
         )
+
+    def __post_init__(self) -> None:
+        self.categories = frozenset(r["category"] for r in self.records.values())
+        words = word_analyzer()
+        self.title_words = {i: [t.text for t in words(r["title"])] for i, r in self.records.items()}
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:

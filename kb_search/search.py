@@ -1,10 +1,11 @@
 """Turn a customer's words into results. Their text is never parsed as Whoosh query syntax.
 
 Words are analysed like the index (accents folded, stop words dropped, stemmed); unknown words
-are corrected against the index's own vocabulary; writers' synonyms add alternatives; each word
-is matched in every field with a weight, so a match in a title or a customer query outranks a
-passing mention in the body. Cost is bounded: at most MAX_TERMS words, no wildcard expansion,
-and spelling correction within a small edit distance.
+are corrected against the index's own vocabulary; writers' synonyms add alternatives. Each word
+is matched in the index's weighted field (a title or customer-query match outweighs a passing
+mention in the body), two words side by side in a title or query count extra, and, with the
+optional semantic ranker, scores are fused with similarity in meaning. Cost is bounded: at most
+MAX_TERMS words, no wildcard expansion, spelling correction within a small edit distance.
 """
 
 from __future__ import annotations
@@ -168,9 +169,10 @@ def _search(
         for phrase in index.synonyms.expand(corrected_words)
         if (phrase_stems := stems_of(" ".join(phrase))) and phrase_stems != stems
     ]
+    share = _shares(index, [*stems, *(p[0] for p in alternatives if len(p) == 1)])
     query = Or(
-        [term for s in _informative(index, stems) for term in _any_field(s, 1.0)]
-        + [term for phrase in alternatives for term in _alternative(index, phrase)]
+        [_word(s, 1.0) for s in _informative(stems, share)]
+        + [q for phrase in alternatives if (q := _alternative(phrase, share)) is not None]
         + _pairs(stems)
     )
     category_filter = Term("category", category) if category else None
@@ -193,13 +195,12 @@ def _search(
     return Answer(text, corrected, total, results)
 
 
-def _informative(index: OpenIndex, stems: list[str]) -> list[str]:
+def _informative(stems: list[str], share: dict[str, float]) -> list[str]:
     """Leave out words most articles use when the query has rarer ones.
 
     They weigh almost nothing (see ArticleBM25) but would make every article a candidate to
     score. Word pairs still use them ("where ... order").
     """
-    share = _shares(index, stems)
     rare = [s for s in stems if share[s] <= COMMON_SHARE]
     return rare or [min(stems, key=share.__getitem__)]
 
@@ -211,16 +212,16 @@ def _shares(index: OpenIndex, stems: list[str]) -> dict[str, float]:
         return {s: searcher.doc_frequency(ALL_FIELD, s) / articles for s in stems}
 
 
-def _any_field(stem: str, weight: float) -> list[Query]:
-    return [Term(MATCH_FIELD, stem, boost=weight)]
+def _word(stem: str, weight: float) -> Query:
+    return Term(MATCH_FIELD, stem, boost=weight)
 
 
-def _alternative(index: OpenIndex, phrase: list[str]) -> list[Query]:
-    """A synonym: one word, or all the words of a phrase ("create an account") in one article."""
+def _alternative(phrase: list[str], share: dict[str, float]) -> Query | None:
+    """A synonym: one word (unless most articles use it), or all words of a phrase in one
+    article ("create an account")."""
     if len(phrase) == 1:
-        common = _shares(index, phrase)[phrase[0]] > COMMON_SHARE
-        return [] if common else _any_field(phrase[0], SYNONYM_WEIGHT)
-    return [And([Term(MATCH_FIELD, stem) for stem in phrase], boost=SYNONYM_WEIGHT)]
+        return None if share[phrase[0]] > COMMON_SHARE else _word(phrase[0], SYNONYM_WEIGHT)
+    return And([Term(MATCH_FIELD, stem) for stem in phrase], boost=SYNONYM_WEIGHT)
 
 
 def _pairs(stems: list[str]) -> list[Query]:
@@ -316,7 +317,7 @@ def suggest(index: OpenIndex, text: str) -> list[dict[str, Any]]:
     *whole, partial = typed
     matches = []
     for record in index.records.values():
-        title_words = words_of(record["title"])
+        title_words = index.title_words[str(record["id"])]
         if all(w in title_words for w in whole) and any(t.startswith(partial) for t in title_words):
             matches.append({"id": record["id"], "title": record["title"], "url": record["url"]})
     return sorted(matches, key=lambda m: (len(m["title"]), m["title"]))[:SUGGESTIONS]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from kb_search.check import check
 from kb_search.cli import main
 from kb_search.config import Settings
 from kb_search.index import build
+from kb_search.querylog import SQLiteQueryLog
 from tests.conftest import copy_project, mkdocs_build
 
 GAP = ("monogram embroidery", "monogramm embroidery", "embroidery monogram")
@@ -79,6 +82,15 @@ def test_from_gap_to_published_article(
     assert mkdocs_build(project, site).returncode == 0
     assert (site / "products" / draft.stem / "index.html").exists()
     assert (site / "a" / "265" / "index.html").exists()
+
+    # 4. kb gaps now names the new article as closest, even once the examples have expired
+    build(load(docs), settings.index_dir)
+    with SQLiteQueryLog(settings.log_db) as query_log:
+        query_log.purge(now=datetime.now(UTC) + timedelta(days=365))
+    assert main(["gaps", "--json", *paths[2:]]) == 0
+    (group,) = json.loads(capsys.readouterr().out)["unanswered"]
+    assert group["examples"] == [] and group["count"] == 3
+    assert group["closest_article"] == "265"
 
 
 def test_a_draft_needs_a_known_group(
