@@ -13,6 +13,7 @@ A docs folder holds:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -181,11 +182,19 @@ class HelpCenter:
     def published(self) -> list[Article]:
         return [a for a in self.articles if a.published]
 
+    @functools.cached_property
+    def _paths(self) -> dict[str, Article]:
+        return {a.path: a for a in self.articles}
+
+    @functools.cached_property
+    def _ids(self) -> dict[str, Article]:
+        return {str(a.id): a for a in self.articles}
+
     def by_path(self, path: str) -> Article | None:
-        return next((a for a in self.articles if a.path == path), None)
+        return self._paths.get(path)
 
     def by_id(self, article_id: int | str) -> Article | None:
-        return next((a for a in self.articles if str(a.id) == str(article_id)), None)
+        return self._ids.get(str(article_id))
 
     def in_category(self, key: str) -> list[Article]:
         return sorted((a for a in self.published if a.category == key), key=lambda a: a.id)
