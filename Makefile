@@ -5,31 +5,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint build index bench browser clean
+.PHONY: run test lint build index release bench browser wrk clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev,semantic]'
 	touch $(STAMP)
 
-build: $(STAMP)  ## build the static help center into site/
-	$(BIN)/mkdocs build --strict --quiet
+build: $(STAMP)  ## preview build of the site into site/; fails on any warning (broken links)
+	$(BIN)/kb build
 
-index: $(STAMP)  ## build the search index (a new version, switched to atomically)
+index: $(STAMP)  ## a new release with a fresh search index and the current release's site
 	$(BIN)/kb index
 
-run: build index  ## build the site and index, then serve both on http://127.0.0.1:8000
+release: $(STAMP)  ## build the site and the index into a new release, switched to atomically
+	$(BIN)/kb release
+
+run: release  ## build a release, then serve it on http://127.0.0.1:8000
 	$(BIN)/kb serve
 
-bench: $(STAMP)  ## speed figures as ratios measured in one run; writes bench/results.json
-	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+bench: $(STAMP) wrk  ## speed figures as ratios measured in one run; writes bench/results.json
 	$(BIN)/python bench/run.py
+
+# Debian's wrk, the load generator of the bench and of its test; installed only when absent.
+wrk:
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 
 # Debian's Chromium for the browser tests; installed only when absent.
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: $(STAMP) browser  ## lint, then every test (build, service, browser)
+test: $(STAMP) browser wrk  ## lint, then every test (build, service, browser)
 	$(MAKE) lint
 	$(BIN)/pytest
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import logging
-import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -22,63 +21,46 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.schemas import SchemaGenerator
+from starlette.types import Scope
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kb_search import search as engine
 from kb_search.config import Settings
 from kb_search.errors import ApiError, http_error, server_error
-from kb_search.index import IndexMissing, LiveIndex, OpenIndex
-from kb_search.params import clean_text, int_param, json_body, query_params
-from kb_search.querylog import QueryLog, SearchRecord, open_log, to_dict
-from kb_search.security import RateLimiter, SecurityHeaders, inline_script_hashes, site_policy
-from kb_search.semantic import load_encoder
-from kb_search.sitefiles import SiteFiles
+from kb_search.params import (
+    article_id,
+    clean_text,
+    int_param,
+    json_body,
+    query_params,
+    search_id_param,
+    session_param,
+)
+from kb_search.querylog import QueryLog, SearchEvent, to_dict
+from kb_search.security import SecurityHeaders
+from kb_search.service import Service, log_safely, purge_regularly
+from kb_search.sitefiles import ReleaseSite
+from kb_search.versions import OpenIndex
 
-log = logging.getLogger("kb_search.app")
-PURGE_EVERY_SECONDS = 6 * 3600
 MAX_MISSING_LENGTH = 500
-_SEARCH_ID = re.compile(r"[0-9a-f]{32}")
-_SESSION = re.compile(r"[0-9A-Za-z_-]{8,64}")
 
 schemas = SchemaGenerator(
     {"openapi": "3.0.0", "info": {"title": "Help center search API", "version": "1.0"}}
 )
 
 
-class Service:
-    """The parts every request shares; kept on `app.state.service`."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.index = LiveIndex(settings.index_dir)
-        self.log: QueryLog = open_log(settings)
-        self.limiter = RateLimiter(settings.rate_limit)
-        self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
-
-    def ranker(self, index: OpenIndex) -> str:
-        ready = engine.hybrid_ready(index, self.encoder, self.settings.semantic_weight)
-        return "hybrid" if ready else "lexical"
-
-    def open_index(self) -> OpenIndex:
-        try:
-            return self.index.current()
-        except IndexMissing as error:
-            raise ApiError(503, f"search is not ready: {error}") from None
-
-
 def service(request: Request) -> Service:
-    svc: Service = request.app.state.service
+    return _service(request.scope)
+
+
+def _service(scope: Scope) -> Service:
+    svc: Service = scope["app"].state.service
     return svc
 
 
-def _log_safely(action: str, call: Any, *args: Any) -> None:
-    """The log must never break an answer: its failures go to the service log only."""
-    try:
-        call(*args)
-    except Exception:
-        log.exception("could not log %s", action)
-
-
-async def api_search(request: Request) -> Response:
+# Handlers that search are plain functions: Starlette runs them in its thread pool, so a slow
+# search (Whoosh and the encoder are CPU work) never stalls other requests or static files.
+def api_search(request: Request) -> Response:
     """
     summary: Search the help center in a customer's own words.
     parameters:
@@ -106,9 +88,7 @@ async def api_search(request: Request) -> Response:
     category = params.get("category") or None
     if category is not None and category not in index.categories:
         raise ApiError(400, f"unknown category '{category[:40]}'")
-    session = params.get("session")
-    if session is not None and not _SESSION.fullmatch(session):
-        raise ApiError(400, "session must be 8 to 64 letters, digits, - or _")
+    session = session_param(params.get("session"))
     answer = engine.search(
         index,
         text,
@@ -121,16 +101,8 @@ async def api_search(request: Request) -> Response:
     search_id = None if typing else uuid.uuid4().hex
     if search_id is not None:
         top = str(answer.results[0].id) if answer.results else None
-        record = SearchRecord(
-            search_id=search_id,
-            query=text,
-            result_count=answer.total,
-            top_result=top,
-            category=category,
-            corrected=answer.corrected,
-            session=session,
-        )
-        _log_safely("search", svc.log.record_search, record)
+        event = SearchEvent(search_id, text, answer.total, top, category, answer.corrected, session)
+        svc.log_search(request, event)
     return JSONResponse(
         {
             "ok": True,
@@ -143,7 +115,7 @@ async def api_search(request: Request) -> Response:
     )
 
 
-async def api_suggest(request: Request) -> Response:
+def api_suggest(request: Request) -> Response:
     """
     summary: Article titles for the first keystrokes.
     parameters:
@@ -158,30 +130,6 @@ async def api_suggest(request: Request) -> Response:
     return JSONResponse({"ok": True, "suggestions": suggestions})
 
 
-def _article_id(svc: Service, value: Any) -> str:
-    article = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    if article not in svc.open_index().records:
-        raise ApiError(400, "article_id is not a published article")
-    return article
-
-
-def _search_id(value: Any) -> str:
-    if not isinstance(value, str) or not _SEARCH_ID.fullmatch(value):
-        raise ApiError(400, "search_id must be the id a search returned")
-    return value
-
-
-def _rate_limit(request: Request) -> None:
-    client = request.client.host if request.client else "unknown"
-    wait = service(request).limiter.retry_after(client)
-    if wait:
-        raise ApiError(
-            429,
-            f"too many requests; try again in {wait} seconds",
-            headers={"Retry-After": str(wait)},
-        )
-
-
 async def api_click(request: Request) -> Response:
     """
     summary: A customer opened a search result.
@@ -192,12 +140,13 @@ async def api_click(request: Request) -> Response:
       200: {description: logged}
       429: {description: too many requests from this client}
     """
-    _rate_limit(request)
     svc = service(request)
+    svc.rate_limit(request)
     data = await json_body(request, {"search_id", "article_id"})
-    search_id = _search_id(data.get("search_id"))
-    article = _article_id(svc, data.get("article_id"))
-    _log_safely("click", svc.log.record_click, search_id, article)
+    search_id = search_id_param(data.get("search_id"))
+    index = await run_in_threadpool(svc.open_index)
+    article = article_id(index, data.get("article_id"))
+    log_safely("click", svc.log.record_click, search_id, article)
     return JSONResponse({"ok": True})
 
 
@@ -212,10 +161,11 @@ async def api_feedback(request: Request) -> Response:
       200: {description: logged (free text is redacted before it is stored)}
       429: {description: too many requests from this client}
     """
-    _rate_limit(request)
     svc = service(request)
+    svc.rate_limit(request)
     data = await json_body(request, {"article_id", "helpful", "missing", "search_id"})
-    article = _article_id(svc, data.get("article_id"))
+    index = await run_in_threadpool(svc.open_index)
+    article = article_id(index, data.get("article_id"))
     helpful = data.get("helpful")
     if not isinstance(helpful, bool):
         raise ApiError(400, "helpful must be true or false")
@@ -223,8 +173,8 @@ async def api_feedback(request: Request) -> Response:
     if missing is not None and not isinstance(missing, str):
         raise ApiError(400, "missing must be text")
     missing = clean_text(missing, "missing", MAX_MISSING_LENGTH) if missing else None
-    search_id = _search_id(data["search_id"]) if data.get("search_id") is not None else None
-    _log_safely("feedback", svc.log.record_feedback, article, helpful, missing, search_id)
+    search_id = search_id_param(data["search_id"]) if data.get("search_id") is not None else None
+    log_safely("feedback", svc.log.record_feedback, article, helpful, missing, search_id)
     return JSONResponse({"ok": True})
 
 
@@ -266,23 +216,15 @@ def require_admin(request: Request, token: str) -> None:
         )
 
 
-async def healthz(request: Request) -> Response:
+def healthz(request: Request) -> Response:
     """
-    summary: Whether the service can answer, and which index it uses.
+    summary: Whether the service can answer, which release it serves, and what is wrong.
     responses:
-      200: {description: "ok, index version, article count, ranker"}
-      503: {description: no index yet}
+      200: {description: "ok, status (ok or degraded), problems, index version, article count,
+        ranker, site, log (backend, queued, written, dropped, retrying, last_error)"}
+      503: {description: no release can be served}
     """
-    svc = service(request)
-    index = svc.open_index()
-    return JSONResponse(
-        {
-            "ok": True,
-            "index": index.version,
-            "articles": len(index.records),
-            "ranker": svc.ranker(index),
-        }
-    )
+    return JSONResponse(service(request).health())
 
 
 async def openapi(request: Request) -> Response:
@@ -293,7 +235,7 @@ async def api_not_found(request: Request) -> Response:
     raise ApiError(404, f"no such API endpoint: {request.url.path}")
 
 
-def routes(settings: Settings) -> list[BaseRoute]:
+def routes(site: ReleaseSite) -> list[BaseRoute]:
     return [
         Route("/api/search", api_search, methods=["GET"]),
         Route("/api/suggest", api_suggest, methods=["GET"]),
@@ -303,7 +245,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/openapi.json", openapi, methods=["GET"], include_in_schema=False),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/api/{rest:path}", api_not_found, include_in_schema=False),
-        Mount("/", SiteFiles(directory=settings.site_dir, html=True, check_dir=False)),
+        Mount("/", site),
     ]
 
 
@@ -314,19 +256,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc = Service(settings)
         app.state.service = svc
-        purging = asyncio.create_task(_purge_regularly(svc.log))
+        purging = asyncio.create_task(purge_regularly(svc.log))
         try:
             yield
         finally:
             purging.cancel()
-            svc.log.close()  # drains the queue: no logged search is lost on a clean shutdown
+            # Drains what is waiting: no logged search is lost on a clean shutdown.
+            await asyncio.to_thread(svc.log.close)
             svc.index.close()
 
     middleware = [
-        Middleware(
-            SecurityHeaders, site_policy=site_policy(inline_script_hashes(settings.site_dir))
-        )
+        Middleware(SecurityHeaders, site_policy=lambda scope: _service(scope).site_policy())
     ]
+    if settings.trusted_proxies:
+        middleware.insert(
+            0, Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+        )
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -338,19 +283,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         )
     return Starlette(
-        routes=routes(settings),
+        routes=routes(ReleaseSite(lambda scope: _service(scope).site_files())),
         middleware=middleware,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
-
-
-async def _purge_regularly(query_log: QueryLog) -> None:
-    while True:
-        try:
-            removed = await asyncio.to_thread(query_log.purge)
-            if removed:
-                log.info("deleted %d logged searches past the retention period", removed)
-        except Exception:
-            log.exception("could not purge the query log")
-        await asyncio.sleep(PURGE_EVERY_SECONDS)

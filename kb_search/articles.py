@@ -6,7 +6,7 @@ so the site and the index can never disagree about an article's id, title, URL o
 A docs folder holds:
 - `store.yml`       the shop's facts, referenced in articles as `{{ store.name }}`;
 - `categories.yml`  the categories in display order; a category is a folder;
-- `<category>/<slug>.md`  articles: YAML front matter (see FIELDS) and a Markdown body;
+- `<category>/<slug>.md`  articles: YAML front matter (see `frontmatter.py`) and a Markdown body;
 - `retired-ids.txt` ids of deleted articles, which are never given out again.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -22,104 +23,43 @@ from typing import Any
 
 import yaml
 
+from kb_search.frontmatter import (
+    FIELD_NAMES,
+    FIELDS,
+    MIN_QUERIES,
+    STATUSES,
+    Field,
+    FreeIds,
+    FrontMatter,
+    FrontMatterError,
+    field_problem,
+    parse,
+    split_front_matter,
+    valid_id,
+    validate,
+)
+
+__all__ = [  # the front matter names are re-exported: hooks and tests import them from here
+    "FIELDS",
+    "FIELD_NAMES",
+    "MIN_QUERIES",
+    "STATUSES",
+    "Article",
+    "Category",
+    "ContentError",
+    "Field",
+    "HelpCenter",
+    "load",
+    "render_facts",
+    "split_front_matter",
+]
+
 STORE_FILE = "store.yml"
 CATEGORIES_FILE = "categories.yml"
 RETIRED_IDS_FILE = "retired-ids.txt"
-STATUSES = ("published", "draft")
 
-
-@dataclass(frozen=True)
-class Field:
-    """One front matter field: the writers' guide documents exactly these."""
-
-    name: str
-    required: bool
-    help: str
-    example: str
-
-
-FIELDS: tuple[Field, ...] = (
-    Field(
-        "id",
-        True,
-        "Stable, unique number; the article's permalink is /a/<id>/. Never reused.",
-        "103",
-    ),
-    Field(
-        "title",
-        True,
-        "What customers see in lists, results and the browser tab.",
-        "Track your order",
-    ),
-    Field(
-        "summary",
-        True,
-        "One sentence shown under the title in lists and search results.",
-        "Follow your parcel from our warehouse to your door.",
-    ),
-    Field(
-        "tags",
-        False,
-        "Lowercase topics; articles sharing a tag are shown as related.",
-        "[tracking, delivery]",
-    ),
-    Field(
-        "synonyms",
-        False,
-        "Words customers use that the article text does not contain.",
-        "[parcel, package, shipment]",
-    ),
-    Field(
-        "queries",
-        True,
-        "At least 3 searches, typed the way customers type, that must find "
-        "this article in the top results.",
-        "[where is my order, track my parcel, tracking nr]",
-    ),
-    Field(
-        "reply",
-        True,
-        "A short text support agents paste into a reply; store facts allowed.",
-        "You can follow your order with the link in your dispatch email.",
-    ),
-    Field(
-        "reviewed", True, "The date a writer last checked the article, YYYY-MM-DD.", "2026-11-20"
-    ),
-    Field(
-        "status", True, "`published` (on the site and in search) or `draft` (neither).", "published"
-    ),
-    Field(
-        "redirect_from",
-        False,
-        "Old paths of this article that were shared and must keep "
-        "working, relative to the site root.",
-        "[orders/where-is-my-order/]",
-    ),
-)
-FIELD_NAMES = frozenset(f.name for f in FIELDS)
-MIN_QUERIES = 3
-
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _FACT = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 _FACT_NAME = re.compile(r"store(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
-
-
-# libyaml's C parser when PyYAML has it (it parses front matter about ten times faster).
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _FrontMatterLoader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """Safe YAML where an impossible date (2026-13-01) stays text, so validation can name it."""
-
-
-def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
 class ContentError(Exception):
@@ -200,8 +140,7 @@ class HelpCenter:
         return sorted((a for a in self.published if a.category == key), key=lambda a: a.id)
 
     def next_id(self) -> int:
-        used = {a.id for a in self.articles} | set(self.retired_ids)
-        return max(used, default=100) + 1
+        return FreeIds({a.id for a in self.articles} | self.retired_ids).take()
 
     def render(self, text: str, where: str) -> str:
         """Render `{{ store.x }}` facts in any page of this help center (raises ContentError)."""
@@ -245,12 +184,23 @@ def load(docs_dir: Path) -> HelpCenter:
     store = _read_yaml_mapping(docs_dir, STORE_FILE, problems)
     categories = _load_categories(docs_dir, problems)
     retired = _load_retired_ids(docs_dir, problems)
-    articles: list[Article] = []
+    # Read every file first: a suggested id must be free in the whole docs folder.
+    by_file: dict[str, list[str]] = {}
+    fronts: dict[str, FrontMatter] = {}
     for path in sorted(docs_dir.glob("*/**/*.md")):
-        article = _load_article(docs_dir, path, store, categories, problems)
+        rel = path.relative_to(docs_dir).as_posix()
+        front = _read_article(docs_dir, rel, categories, by_file.setdefault(rel, []))
+        if front is not None:
+            fronts[rel] = front
+    ids = {f.meta["id"] for f in fronts.values() if valid_id(f.meta.get("id"))}
+    free_ids = FreeIds(ids | retired)
+    articles: list[Article] = []
+    for rel, front in fronts.items():
+        article = _article(docs_dir, rel, front, store, free_ids, by_file[rel])
         if article is not None:
             articles.append(article)
-    problems += _duplicates(docs_dir, articles, retired)
+    problems += [p for file_problems in by_file.values() for p in file_problems]
+    problems += _duplicates(docs_dir, articles, fronts, retired, free_ids)
     if problems:
         raise ContentError(problems)
     return HelpCenter(docs_dir, store, categories, tuple(articles), frozenset(retired))
@@ -315,117 +265,74 @@ def _load_retired_ids(docs_dir: Path, problems: list[str]) -> set[int]:
     return retired
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any] | None, str, str | None]:
-    """Return (front matter, body, error) for a Markdown file's text."""
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        return None, text, "has no front matter (a block between '---' lines at the top)"
-    try:
-        meta = yaml.load(match.group(1) or "", Loader=_FrontMatterLoader) or {}
-    except yaml.YAMLError as error:
-        return None, text[match.end() :], f"front matter is not valid YAML: {error}"
-    if not isinstance(meta, dict):
-        return None, text[match.end() :], "front matter must be a mapping of field: value"
-    return meta, text[match.end() :], None
-
-
-def _load_article(
-    docs_dir: Path,
-    path: Path,
-    store: Mapping[str, Any],
-    categories: Mapping[str, Category],
-    problems: list[str],
-) -> Article | None:
-    rel = path.relative_to(docs_dir).as_posix()
+def _read_article(
+    docs_dir: Path, rel: str, categories: Mapping[str, Category], problems: list[str]
+) -> FrontMatter | None:
     where = _display(docs_dir, rel)
-    before = len(problems)
-
-    def problem(name: str, message: str) -> None:
-        problems.append(f"{where}: front matter field '{name}' {message}")
-
     category = rel.split("/", 1)[0]
     if category not in categories:
         problems.append(f"{where}: unknown category '{category}' (add it to {CATEGORIES_FILE})")
     if PurePosixPath(rel).name == "index.md":
         problems.append(f"{where}: category pages are generated; remove this file")
         return None
-    meta, body, error = split_front_matter(path.read_text(encoding="utf-8"))
-    if meta is None:
-        problems.append(f"{where}: {error}")
+    try:
+        return parse((docs_dir / rel).read_text(encoding="utf-8"))
+    except FrontMatterError as error:
+        problems.append(f"{where}:{error.line}: {error.message}")
         return None
-    for name in sorted(set(map(str, meta)) - FIELD_NAMES):
-        problem(name, f"is unknown (known fields: {', '.join(f.name for f in FIELDS)})")
-    for spec in FIELDS:
-        if spec.required and meta.get(spec.name) in (None, "", []):
-            problem(spec.name, "is missing")
 
-    article_id = meta.get("id")
-    if article_id is not None and (
-        isinstance(article_id, bool) or not isinstance(article_id, int) or article_id <= 0
-    ):
-        problem("id", f"must be a positive whole number, not {article_id!r}")
-    reviewed = meta.get("reviewed")
-    if reviewed is not None and not isinstance(reviewed, dt.date):
-        problem("reviewed", f"must be a date written YYYY-MM-DD, not {reviewed!r}")
-    status = meta.get("status")
-    if status is not None and status not in STATUSES:
-        problem("status", f"must be one of {', '.join(STATUSES)}, not {status!r}")
-    for name in ("title", "summary", "reply"):
-        if name in meta and not isinstance(meta[name], str):
-            problem(name, "must be text")
-    lists = {
-        name: _string_list(meta, name, problem)
-        for name in ("tags", "synonyms", "queries", "redirect_from")
-    }
-    for old_path in lists["redirect_from"]:
-        parts = PurePosixPath(old_path.strip("/")).parts
-        if old_path.startswith("/") or ".." in parts or not parts or ":" in old_path:
-            problem(
-                "redirect_from",
-                f"'{old_path}' must be a path inside the site, like orders/where-is-my-order/",
-            )
-    if status == "published" and meta.get("queries") and len(lists["queries"]) < MIN_QUERIES:
-        problem("queries", f"needs at least {MIN_QUERIES} customer searches")
 
-    def fact_problem(field_name: str) -> Callable[[str], None]:
-        return lambda message: problems.append(f"{where}: {field_name}: {message}")
-
-    markdown = render_facts(body, store, fact_problem("body"))
-    reply = render_facts(str(meta.get("reply") or ""), store, fact_problem("reply"))
-    if len(problems) > before:
+def _article(
+    docs_dir: Path,
+    rel: str,
+    front: FrontMatter,
+    store: Mapping[str, Any],
+    free_ids: FreeIds,
+    problems: list[str],
+) -> Article | None:
+    where = _display(docs_dir, rel)
+    before = len(problems)
+    fields, invalid = validate(front, where, free_ids)
+    problems += invalid
+    markdown = render_facts(front.body, store, lambda m: problems.append(f"{where}: body: {m}"))
+    reply_at = f"{where}:{front.line('reply')}: reply"
+    reply = render_facts(
+        str(front.meta.get("reply") or ""), store, lambda m: problems.append(f"{reply_at}: {m}")
+    )
+    if fields is None or len(problems) > before:
         return None
     return Article(
-        id=meta["id"],
-        title=meta["title"].strip(),
-        summary=meta["summary"].strip(),
-        category=category,
+        id=fields.id,
+        title=fields.title,
+        summary=fields.summary,
+        category=rel.split("/", 1)[0],
         path=rel,
         markdown=markdown,
         reply=reply.strip(),
-        reviewed=meta["reviewed"],
-        status=meta["status"],
-        tags=lists["tags"],
-        synonyms=lists["synonyms"],
-        queries=lists["queries"],
-        redirect_from=lists["redirect_from"],
+        reviewed=fields.reviewed,
+        status=fields.status,
+        tags=fields.tags,
+        synonyms=fields.synonyms,
+        queries=fields.queries,
+        redirect_from=fields.redirect_from,
     )
 
 
-def _string_list(
-    meta: Mapping[str, Any], name: str, problem: Callable[[str, str], None]
-) -> tuple[str, ...]:
-    value = meta.get(name)
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-        problem(name, "must be a list of words or phrases, e.g. [one, two]")
-        return ()
-    return tuple(str(v).strip() for v in value if str(v).strip())
+def _duplicates(
+    docs_dir: Path,
+    articles: Iterable[Article],
+    fronts: Mapping[str, FrontMatter],
+    retired: set[int],
+    free_ids: FreeIds,
+) -> list[str]:
+    """Ids and addresses used twice; a reused id is reported against the newer article."""
+    found: list[tuple[str, str]] = []
 
+    def problem(article: Article, name: str, message: str) -> None:
+        where = _display(docs_dir, article.path)
+        line = fronts[article.path].line(name)
+        found.append((article.path, field_problem(where, line, name, message)))
 
-def _duplicates(docs_dir: Path, articles: Iterable[Article], retired: set[int]) -> list[str]:
-    problems: list[str] = []
-    seen: dict[int, str] = {}
     articles = list(articles)
     # Every address an article answers at: its own URL, and its redirect_from paths.
     addresses: dict[str, str] = {a.url: a.path for a in articles}
@@ -433,22 +340,58 @@ def _duplicates(docs_dir: Path, articles: Iterable[Article], retired: set[int]) 
         for old in article.redirect_from:
             owner = addresses.setdefault(old.strip("/") + "/", article.path)
             if owner != article.path:
-                problems.append(
-                    f"{_display(docs_dir, article.path)}: front matter field "
-                    f"'redirect_from' {old!r} is already the address of "
-                    f"{_display(docs_dir, owner)}"
-                )
+                message = f"{old!r} is already the address of {_display(docs_dir, owner)}"
+                problem(article, "redirect_from", message)
+    by_id: dict[int, list[Article]] = {}
     for article in articles:
-        where = _display(docs_dir, article.path)
-        if article.id in seen:
-            problems.append(
-                f"{where}: front matter field 'id' {article.id} is already used by "
-                f"{_display(docs_dir, seen[article.id])}"
+        by_id.setdefault(article.id, []).append(article)
+    for article_id, group in by_id.items():
+        if article_id in retired:
+            for article in group:
+                problem(
+                    article,
+                    "id",
+                    f"{article_id} was retired (see {RETIRED_IDS_FILE}); ids are never "
+                    f"reused; the next free id is {free_ids.take()}",
+                )
+            continue
+        if len(group) < 2:
+            continue
+        oldest, *newer = sorted(group, key=lambda a: _age(docs_dir, a.path))
+        for article in newer:
+            problem(
+                article,
+                "id",
+                f"{article_id} is already used by {_display(docs_dir, oldest.path)}; "
+                f"the next free id is {free_ids.take()}",
             )
-        elif article.id in retired:
-            problems.append(
-                f"{where}: front matter field 'id' {article.id} was retired "
-                f"(see {RETIRED_IDS_FILE}); ids are never reused"
-            )
-        seen.setdefault(article.id, article.path)
-    return problems
+    return [message for _, message in sorted(found, key=lambda pair: pair[0])]
+
+
+def _age(docs_dir: Path, rel: str) -> tuple[bool, int, int, float, str]:
+    """Sorts older files first: first added to git, then untracked; then by mtime, then path.
+
+    `--follow` also follows copies: an article copied to start another leads back to the
+    original's commit, so the time this path itself was added breaks that tie.
+    """
+    followed = _git_added(docs_dir, rel, "--follow")
+    own = _git_added(docs_dir, rel) if followed is not None else None
+    return followed is None, followed or 0, own or 0, (docs_dir / rel).stat().st_mtime, rel
+
+
+def _git_added(docs_dir: Path, rel: str, *options: str) -> int | None:
+    """When git first saw the file (Unix time), or None: untracked, or no git or repository."""
+    try:
+        result = subprocess.run(
+            ["git", "log", "--diff-filter=A", *options, "--format=%ct", "--", rel],
+            cwd=docs_dir,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    times = [int(t) for t in result.stdout.split() if t.isdigit()]
+    return min(times) if result.returncode == 0 and times else None

@@ -15,9 +15,9 @@ from pathlib import Path
 from kb_search.articles import Article, ContentError, HelpCenter, load, split_front_matter
 from kb_search.config import Settings
 from kb_search.evaluate import Case, evaluate
-from kb_search.index import LiveIndex, build
 from kb_search.sections import heading_ids
 from kb_search.synonyms import load_synonyms
+from kb_search.versions import LiveIndex, build
 
 _LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _IMG_TAG = re.compile(r"<img\b(?![^>]*\balt=\"[^\"]+\")[^>]*>", re.IGNORECASE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import sys
@@ -14,8 +15,10 @@ from typing import Any
 
 from kb_search import articles, reports
 from kb_search.config import SETTINGS, Settings, SettingsError
-from kb_search.index import IndexMissing, LiveIndex, build
+from kb_search.querylog import QueryLog
 from kb_search.semantic import Encoder
+from kb_search.sitebuild import SiteBuildError, build_site
+from kb_search.versions import IndexUnavailable, LiveIndex, build, current_site, link_site
 
 
 class CommandError(Exception):
@@ -37,17 +40,47 @@ def encoder_for(settings: Settings) -> Encoder | None:
     return load_encoder(settings.model_dir)
 
 
-def cmd_index(args: argparse.Namespace) -> None:
-    settings = settings_from(args)
+def _release(settings: Settings, site: Any) -> None:
     center = articles.load(settings.docs_dir)
 
     def progress(done: int, total: int) -> None:
         print(f"indexed {done}/{total} articles", file=sys.stderr)
 
     encoder = encoder_for(settings)
-    folder = build(center, settings.index_dir, progress=progress, encoder=encoder)
+    folder = build(
+        center,
+        settings.index_dir,
+        progress=progress,
+        encoder=encoder,
+        site=site,
+        keep_replaced_seconds=settings.release_keep_minutes * 60,
+    )
     vectors = f", vectors from {encoder.name}" if encoder else ""
-    print(f"index {folder.name}: {len(center.published)} articles{vectors} in {settings.index_dir}")
+    with_site = ", with its site" if (folder / "site").is_dir() else ", no site"
+    print(
+        f"release {folder.name}: {len(center.published)} articles{vectors}{with_site}, "
+        f"in {settings.index_dir}"
+    )
+
+
+def cmd_release(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+    config = Path(args.config)
+    _release(settings, lambda folder: build_site(config, settings.docs_dir, folder))
+
+
+def cmd_index(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+    site = Path(args.site) if args.site else current_site(settings.index_dir)
+    if site is None:
+        print("no built site to include: run `kb release` to build both", file=sys.stderr)
+    _release(settings, link_site(site) if site else None)
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    settings = settings_from(args)
+    build_site(Path(args.config), settings.docs_dir, Path(args.site_dir))
+    print(f"site built in {args.site_dir}", file=sys.stderr)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -65,21 +98,25 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=settings.port,
         log_level="info",
         access_log=False,
+        # X-Forwarded-For is trusted only from KB_TRUSTED_PROXIES, by the app itself: uvicorn
+        # would trust it from 127.0.0.1, so anyone on the machine could pose as any client.
+        proxy_headers=False,
     )
 
 
-def require_log(settings: Settings) -> None:
-    if not settings.log_db.exists():
+def open_existing_log(settings: Settings) -> QueryLog:
+    from kb_search.querylog import open_log
+
+    if settings.log_db is not None and not settings.log_db.exists():
         raise CommandError(f"no query log at {settings.log_db} yet: nothing has been searched")
+    return open_log(settings)
 
 
 def gaps(settings: Settings, limit: int) -> dict[str, Any]:
     from kb_search.app import gaps_report
-    from kb_search.querylog import SQLiteQueryLog
 
-    require_log(settings)
+    query_log = open_existing_log(settings)
     live = LiveIndex(settings.index_dir)
-    query_log = SQLiteQueryLog(settings.log_db, settings.log_retention_days)
     try:
         return gaps_report(query_log, live.current(), limit)
     finally:
@@ -115,7 +152,7 @@ def cmd_check(args: argparse.Namespace) -> None:
 def cmd_draft(args: argparse.Namespace) -> None:
     from kb_search import search as engine
     from kb_search.drafts import draft_article
-    from kb_search.querylog import normalise
+    from kb_search.querylog.gaps import normalise
 
     settings = settings_from(args)
     report = gaps(settings, limit=500)
@@ -131,11 +168,15 @@ def cmd_draft(args: argparse.Namespace) -> None:
             "first list or a group key"
         )
     center = articles.load(settings.docs_dir)
+    # Past retention a group keeps only its key (normalised words): the draft starts from it.
+    examples = group["examples"] or [group["key"]]
+    if not group["examples"]:
+        print("its example searches are past retention: starting from its key", file=sys.stderr)
     category = args.category
     if category is None:
         live = LiveIndex(settings.index_dir)
         try:
-            closest = engine.search(live.current(), group["examples"][0], limit=1).results
+            closest = engine.search(live.current(), examples[0], limit=1).results
         finally:
             live.close()
         if not closest:
@@ -148,7 +189,7 @@ def cmd_draft(args: argparse.Namespace) -> None:
             f"category '{category}', from the closest article: {closest[0].title}", file=sys.stderr
         )
     try:
-        path = draft_article(center, category, group["examples"], dt.date.today())
+        path = draft_article(center, category, examples, dt.date.today())
     except ValueError as error:
         raise CommandError(str(error)) from None
     print(path)
@@ -175,9 +216,12 @@ def cmd_synonyms(args: argparse.Namespace) -> None:
     from kb_search.suggestions import patch, suggest
 
     settings = settings_from(args)
-    require_log(settings)
     center = articles.load(settings.docs_dir)
-    found = suggest(center, settings.log_db)
+    query_log = open_existing_log(settings)
+    try:
+        found = suggest(center, query_log.store)
+    finally:
+        query_log.close()
     if args.patch:
         print(patch(center, found), end="")
         return
@@ -188,20 +232,6 @@ def cmd_synonyms(args: argparse.Namespace) -> None:
             f"{item.article.id:>5}  {item.word:<20} {item.searches:>4} searches  "
             f"{item.confidence:.0%} of this word's clicks  {item.article.title}"
         )
-
-
-def built_site(config_file: Path, docs_dir: Path, site_dir: Path) -> Path:
-    """Build the site from `docs_dir` with the project's mkdocs.yml (hooks and all)."""
-    import logging
-
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
-
-    logging.getLogger("mkdocs").setLevel(logging.ERROR)
-    mkdocs_build(
-        load_config(str(config_file), docs_dir=str(docs_dir.resolve()), site_dir=str(site_dir))
-    )
-    return site_dir
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
@@ -227,7 +257,9 @@ def cmd_eval(args: argparse.Namespace) -> None:
         finally:
             live.close()
         if args.baseline:
-            site = built_site(Path(args.config), settings.docs_dir, Path(folder) / "site")
+            site = build_site(
+                Path(args.config), settings.docs_dir, Path(folder) / "site", out=io.StringIO()
+            )
             results["built-in search"] = material_search(site, center, cases)
     figures = {name: summary(evaluation, args.k) for name, evaluation in results.items()}
     if args.siblings:
@@ -284,8 +316,9 @@ def setting_options(sub: argparse.ArgumentParser, names: Sequence[str]) -> None:
     """--<setting> options, each documented with its variable and default from the registry."""
     for setting in SETTINGS:
         if setting.name in names:
+            names_given = [setting.name, *([setting.old_name] if setting.old_name else [])]
             sub.add_argument(
-                "--" + setting.name.replace("_", "-"),
+                *("--" + name.replace("_", "-") for name in names_given),
                 dest=setting.name,
                 help=f"{setting.help} (default: {setting.env} or {setting.default!r})",
             )
@@ -301,18 +334,32 @@ def parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=globals()[f"cmd_{name}"])
         return sub
 
-    command(
-        "index",
-        "Build the search index from the docs and switch to it atomically.",
-        ["docs_dir", "index_dir"],
+    release = command(
+        "release",
+        "Build the site and the search index into a new release and switch to it atomically.",
+        ["docs_dir", "index_dir", "release_keep_minutes", "semantic_weight"],
     )
+    release.add_argument("--config", default="mkdocs.yml", help="the MkDocs configuration")
+    index = command(
+        "index",
+        "Build the search index into a new release (with the current release's site).",
+        ["docs_dir", "index_dir", "release_keep_minutes", "semantic_weight"],
+    )
+    index.add_argument("--site", help="a built site folder to include instead")
+    build_cmd = command(
+        "build",
+        "Build the site only (a preview), failing on any warning: broken links, images.",
+        ["docs_dir"],
+    )
+    build_cmd.add_argument("--config", default="mkdocs.yml", help="the MkDocs configuration")
+    build_cmd.add_argument("--site-dir", default="site", help="where to build (default site/)")
     command(
         "serve",
         "Serve the built site and the search API.",
-        ["site_dir", "index_dir", "log_db", "host", "port"],
+        ["index_dir", "log_url", "host", "port"],
     )
     gaps_cmd = command(
-        "gaps", "What customers searched for and did not find.", ["index_dir", "log_db"]
+        "gaps", "What customers searched for and did not find.", ["index_dir", "log_url"]
     )
     formats = gaps_cmd.add_mutually_exclusive_group()
     for fmt in ("json", "csv", "markdown"):
@@ -329,7 +376,7 @@ def parser() -> argparse.ArgumentParser:
     draft = command(
         "draft",
         "Write a draft article for a group of unanswered searches.",
-        ["docs_dir", "index_dir", "log_db"],
+        ["docs_dir", "index_dir", "log_url"],
     )
     draft.add_argument("group", help="a number from `kb gaps`'s first list, or a group key")
     draft.add_argument("--category", help="the category folder (default: the closest article's)")
@@ -351,7 +398,7 @@ def parser() -> argparse.ArgumentParser:
     suggest = synonyms_commands.add_parser(
         "suggest", help="Suggest synonyms for articles (nothing is changed; --patch for a diff)."
     )
-    setting_options(suggest, ["docs_dir", "log_db"])
+    setting_options(suggest, ["docs_dir", "log_url"])
     suggest.add_argument(
         "--patch",
         action="store_true",
@@ -385,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except articles.ContentError as error:
         print("Help center content has problems:\n" + str(error), file=sys.stderr)
         return 1
-    except (SettingsError, IndexMissing, CommandError) as error:
+    except (SettingsError, IndexUnavailable, CommandError, SiteBuildError) as error:
         print(f"kb: {error}", file=sys.stderr)
         return 2
     except SystemExit as stop:

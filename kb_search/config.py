@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,15 @@ class Setting:
     default: str
     help: str
     cast: Callable[[str], Any] = str
+    old_name: str | None = None  # an earlier name of the setting, still read when set alone
 
     @property
     def env(self) -> str:
         return "KB_" + self.name.upper()
+
+    @property
+    def old_env(self) -> str | None:
+        return "KB_" + self.old_name.upper() if self.old_name else None
 
 
 def _positive_int(text: str) -> int:
@@ -46,6 +51,27 @@ def _origins(text: str) -> tuple[str, ...]:
     return tuple(origin.strip().rstrip("/") for origin in text.split(",") if origin.strip())
 
 
+def _log_url(text: str) -> str:
+    """`sqlite:///path`; a bare path (the old KB_LOG_DB) is taken as a SQLite file."""
+    if "://" not in text:
+        return "sqlite:///" + text if text else ""
+    if not text.startswith("sqlite:///"):
+        raise ValueError("must be sqlite:///<path> (for example sqlite:///var/querylog.sqlite3)")
+    return text
+
+
+def _addresses(text: str) -> tuple[str, ...]:
+    import ipaddress
+
+    found = tuple(a.strip() for a in text.split(",") if a.strip())
+    for address in found:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ValueError(f"{address!r} is not an IP address or network") from None
+    return found
+
+
 def _flag(text: str) -> bool:
     if text.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
         raise ValueError("must be on or off")
@@ -56,19 +82,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "docs_dir", "docs", "The articles, store facts and synonyms the index is built from.", Path
     ),
-    Setting("site_dir", "site", "The built static site the service serves at /.", Path),
     Setting(
         "index_dir",
-        "var/index",
-        "Where `kb index` writes search index versions; the "
-        "service follows the newest without a restart.",
+        "var/releases",
+        "Where `kb release` and `kb index` write releases (the search index and the built "
+        "site, switched together); the service follows the newest without a restart.",
         Path,
     ),
     Setting(
-        "log_db",
-        "var/querylog.sqlite3",
-        "The SQLite file of logged searches, clicks and feedback (created when missing).",
-        Path,
+        "release_keep_minutes",
+        "10",
+        "A replaced release is deleted this long after it was replaced (the one before the "
+        "current one is always kept), so requests and replicas still on it can finish.",
+        _positive_int,
+    ),
+    Setting(
+        "log_url",
+        "sqlite:///var/querylog.sqlite3",
+        "Where logged searches, clicks and feedback are stored: `sqlite:///relative/path` or "
+        "`sqlite:////absolute/path` (created when missing). The old `KB_LOG_DB=<path>` still "
+        "works.",
+        _log_url,
+        old_name="log_db",
     ),
     Setting("host", "127.0.0.1", "The address `kb serve` listens on."),
     Setting("port", "8000", "The port `kb serve` listens on.", _positive_int),
@@ -81,7 +116,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "log_retention_days",
         "90",
-        "Raw logged searches older than this are deleted; counts of unanswered searches are kept.",
+        "Logged searches, clicks, feedback and example texts older than this are deleted, and so "
+        "is a group of unanswered searches nobody has searched for since.",
         _positive_int,
     ),
     Setting("log_searches", "on", "Log searches, clicks and feedback (on/off).", _flag),
@@ -90,6 +126,20 @@ SETTINGS: tuple[Setting, ...] = (
         "30",
         "Feedback and click requests allowed per client per minute.",
         _positive_int,
+    ),
+    Setting(
+        "log_searches_per_minute",
+        "60",
+        "Searches logged per client per minute; more are answered but not logged, so one "
+        "client cannot fill the log or the gap report.",
+        _positive_int,
+    ),
+    Setting(
+        "trusted_proxies",
+        "",
+        "Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For "
+        "header names the client (for rate limits). Empty: the header is never trusted.",
+        _addresses,
     ),
     Setting(
         "cors_origins",
@@ -148,15 +198,17 @@ SETTINGS: tuple[Setting, ...] = (
 @dataclass(frozen=True)
 class Settings:
     docs_dir: Path
-    site_dir: Path
     index_dir: Path
-    log_db: Path
+    release_keep_minutes: int
+    log_url: str
     host: str
     port: int
     admin_token: str
     log_retention_days: int
     log_searches: bool
     rate_limit: int
+    log_searches_per_minute: int
+    trusted_proxies: tuple[str, ...]
     cors_origins: tuple[str, ...]
     max_query_length: int
     max_results: int
@@ -174,17 +226,26 @@ class Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for setting in SETTINGS:
+            if setting.old_name in overrides:
+                overrides[setting.name] = setting.cast(str(overrides.pop(setting.old_name)))
             if setting.name in overrides:
                 values[setting.name] = overrides.pop(setting.name)
                 continue
-            raw = environ.get(setting.env, setting.default)
+            name = setting.env
+            if name not in environ and setting.old_env and setting.old_env in environ:
+                name = setting.old_env
+            raw = environ.get(name, setting.default)
             try:
                 values[setting.name] = setting.cast(raw)
             except ValueError as error:
-                raise SettingsError(f"{setting.env}={raw!r} is not usable: {error}") from None
+                raise SettingsError(f"{name}={raw!r} is not usable: {error}") from None
         if overrides:
             raise SettingsError(f"unknown setting {sorted(overrides)[0]!r}")
         return cls(**values)
 
+    @property
+    def log_db(self) -> Path | None:
+        """The SQLite file of the query log, when it is one."""
+        from kb_search.querylog import sqlite_path
 
-assert [s.name for s in SETTINGS] == [f.name for f in fields(Settings)]
+        return sqlite_path(self.log_url)

@@ -17,8 +17,8 @@ from typing import Any
 
 from kb_search import search as engine
 from kb_search.articles import HelpCenter
-from kb_search.index import OpenIndex
 from kb_search.semantic import Encoder
+from kb_search.versions import OpenIndex
 
 RANKS_KEPT = 10
 

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
 from kb_search.errors import ApiError
 
+if TYPE_CHECKING:
+    from kb_search.versions import OpenIndex
+
 MAX_BODY_BYTES = 4096
+_SEARCH_ID = re.compile(r"[0-9a-f]{32}")
+_SESSION = re.compile(r"[0-9A-Za-z_-]{8,64}")
 
 
 def clean_text(value: str, name: str, max_length: int) -> str:
@@ -92,3 +98,23 @@ async def json_body(request: Request, allowed: Collection[str]) -> dict[str, Any
             400, f"unknown field '{str(unknown[0])[:40]}' (allowed: {', '.join(sorted(allowed))})"
         )
     return data
+
+
+def session_param(value: str | None) -> str | None:
+    if value is not None and not _SESSION.fullmatch(value):
+        raise ApiError(400, "session must be 8 to 64 letters, digits, - or _")
+    return value
+
+
+def search_id_param(value: Any) -> str:
+    if not isinstance(value, str) or not _SEARCH_ID.fullmatch(value):
+        raise ApiError(400, "search_id must be the id a search returned")
+    return value
+
+
+def article_id(index: OpenIndex, value: Any) -> str:
+    """A published article's id, given as a number or its digits."""
+    article = str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
+    if article not in index.records:
+        raise ApiError(400, "article_id is not a published article")
+    return article

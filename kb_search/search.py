@@ -20,17 +20,17 @@ from typing import Any
 from whoosh import highlight
 from whoosh.query import And, Or, Phrase, Query, Term
 
-from kb_search.index import (
-    ALL_FIELD,
-    MATCH_FIELD,
-    STOP_WORDS,
-    OpenIndex,
-    text_analyzer,
-    word_analyzer,
-)
+from kb_search.schema import ALL_FIELD, MATCH_FIELD, SectionRecord
 from kb_search.semantic import Encoder
+from kb_search.text import ENGLISH
+from kb_search.versions import OpenIndex
 
 MAX_TERMS = 12
+# Spelling correction is the costly part of a search: at most this many unknown words of one
+# query are corrected, and words longer than this are taken as they are (nobody mistypes a
+# 21-letter word into a help center; random strings are not worth 8 ms each).
+MAX_CORRECTIONS = 3
+MAX_CORRECTABLE_LENGTH = 20
 SUGGESTIONS = 6
 # An unknown word this long with no close spelling is completed ("unsub" -> "unsubscribe").
 MIN_COMPLETION = 4
@@ -53,8 +53,8 @@ PHRASE_SLOP = 2
 # A word that stands in a heading counts more than one in that section's text.
 HEADING_WEIGHT = 3
 
-_TEXT = text_analyzer()
-_WORDS = word_analyzer()
+_LANGUAGE = ENGLISH
+_TEXT = _LANGUAGE.query_analyzer()
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,21 @@ class Answer:
 
 
 def words_of(text: str) -> list[str]:
-    return [t.text for t in _WORDS(text)][:MAX_TERMS]
+    return _LANGUAGE.words(text)[:MAX_TERMS]
 
 
 def stems_of(text: str) -> list[str]:
-    return [t.text for t in _TEXT(text)]
+    return _LANGUAGE.stems(text)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a search found for a list of words: the same for every text with those words, so
+    it is what the cache keeps (a customer's own text, with its punctuation, is never kept)."""
+
+    corrected_words: list[str]
+    total: int
+    results: list[Result]
 
 
 def search(
@@ -102,14 +112,14 @@ def search(
     """
     words = words_of(text)
     hybrid = encoder if hybrid_ready(index, encoder, semantic_weight) else None
-    key = (" ".join(words), limit, category, hybrid is not None)
-    cached: Answer | None = index.cached(key)
-    if cached is not None:
-        return Answer(text, cached.corrected, cached.total, cached.results)
-    answer = _search(index, text, words, limit, category, hybrid, semantic_weight)
-    if cache_size:
-        index.remember(key, answer, cache_size)
-    return answer
+    key = (tuple(words), limit, category, hybrid is not None)
+    found: _Found | None = index.cached(key)
+    if found is None:
+        found = _search(index, words, limit, category, hybrid, semantic_weight)
+        if cache_size:
+            index.remember(key, found, cache_size)
+    corrected = _corrected_text(text, words, found.corrected_words)
+    return Answer(text, corrected, found.total, found.results)
 
 
 def _above(scored: list[tuple[str, float]], share: float) -> list[tuple[str, float]]:
@@ -152,18 +162,16 @@ def hybrid_ready(index: OpenIndex, encoder: Encoder | None, weight: float) -> bo
 
 def _search(
     index: OpenIndex,
-    text: str,
     words: list[str],
     limit: int,
     category: str | None,
     encoder: Encoder | None = None,
     semantic_weight: float = 0.0,
-) -> Answer:
-    corrected_words = [correct(index, w) for w in words]
-    corrected = _corrected_text(text, words, corrected_words)
+) -> _Found:
+    corrected_words = correct_all(index, words)
     stems = _unique(stems_of(" ".join(corrected_words)))
     if not stems:
-        return Answer(text, corrected, 0, [])
+        return _Found(corrected_words, 0, [])
     alternatives = [
         phrase_stems
         for phrase in index.synonyms.expand(corrected_words)
@@ -192,7 +200,7 @@ def _search(
     found = found[:limit]
     terms = set(stems) | {s for phrase in alternatives for s in phrase}
     results = [_result(index.records[i], score, terms) for i, score in found]
-    return Answer(text, corrected, total, results)
+    return _Found(corrected_words, total, results)
 
 
 def _informative(stems: list[str], share: dict[str, float]) -> list[str]:
@@ -249,9 +257,32 @@ def _corrected_text(text: str, words: list[str], corrected: list[str]) -> str | 
     return " ".join(result.split())
 
 
+def needs_correction(index: OpenIndex, word: str) -> bool:
+    """A word the index does not know, short enough to be a typo of one it does."""
+    return not (
+        len(word) < 3
+        or len(word) > MAX_CORRECTABLE_LENGTH
+        or word.isdigit()
+        or _LANGUAGE.is_stop_word(word)
+        or word in index.vocabulary
+    )
+
+
+def correct_all(index: OpenIndex, words: list[str]) -> list[str]:
+    """Each word, or its correction: the first MAX_CORRECTIONS unknown words are corrected."""
+    budget = MAX_CORRECTIONS
+    corrected = []
+    for word in words:
+        if budget and needs_correction(index, word):
+            budget -= 1
+            word = correct(index, word)
+        corrected.append(word)
+    return corrected
+
+
 def correct(index: OpenIndex, word: str) -> str:
     """The closest word the index knows, for a word it does not know (typos)."""
-    if len(word) < 3 or word.isdigit() or word in STOP_WORDS or word in index.vocabulary:
+    if not needs_correction(index, word):
         return word
     with index.searcher() as searcher:
         corrector = searcher.corrector("spell")
@@ -277,16 +308,18 @@ def _result(record: dict[str, Any], score: float, terms: set[str]) -> Result:
     )
 
 
-def _best_section(sections: list[list[Any]], terms: set[str]) -> tuple[str | None, str]:
+def _best_section(sections: list[SectionRecord], terms: set[str]) -> tuple[str | None, str]:
     """(anchor, text) of the H2 section whose heading and text hold the most query terms."""
-    best: tuple[str | None, str] = (sections[0][1], sections[0][2]) if sections else (None, "")
+    best: tuple[str | None, str] = (
+        (sections[0].anchor, sections[0].text) if sections else (None, "")
+    )
     best_hits = 0
-    for _, anchor, text, heading_stems, text_stems in sections:
-        hits = HEADING_WEIGHT * sum(s in terms for s in heading_stems) + sum(
-            s in terms for s in text_stems
+    for section in sections:
+        hits = HEADING_WEIGHT * sum(s in terms for s in section.heading_stems) + sum(
+            s in terms for s in section.text_stems
         )
         if hits > best_hits:
-            best, best_hits = (anchor, text), hits
+            best, best_hits = (section.anchor, section.text), hits
     return best
 
 

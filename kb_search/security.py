@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import re
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,9 +54,12 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
 class SecurityHeaders:
-    """Adds security headers to every response: the site's policy, or the API's stricter one."""
+    """Adds security headers to every response: the site's policy, or the API's stricter one.
 
-    def __init__(self, app: ASGIApp, site_policy: str) -> None:
+    `site_policy` is asked per page: each release of the site has its own script hashes.
+    """
+
+    def __init__(self, app: ASGIApp, site_policy: Callable[[Scope], str]) -> None:
         self.app = app
         self.site_policy = site_policy
 
@@ -65,7 +72,10 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = API_POLICY if is_api else self.site_policy
+                # Asked when the page is sent: the release that served it is the one open now.
+                headers["Content-Security-Policy"] = (
+                    API_POLICY if is_api else self.site_policy(scope)
+                )
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "same-origin"
@@ -77,24 +87,18 @@ class SecurityHeaders:
 
 
 class RateLimiter:
-    """A fixed one-minute window per client. Client addresses live in memory only, briefly."""
+    """So many requests per client per minute (a moving window, in memory only).
+
+    Client addresses are kept only as long as their window lasts.
+    """
 
     def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._windows: dict[str, tuple[int, int]] = {}
-        self._lock = threading.Lock()
+        self._item = RateLimitItemPerMinute(per_minute)
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    def retry_after(self, client: str, now: float | None = None) -> int:
-        """0 when the request may go ahead, else the seconds until it may."""
-        now = time.time() if now is None else now
-        window = int(now // 60)
-        with self._lock:
-            if len(self._windows) > 10_000:
-                self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
-            start, count = self._windows.get(client, (window, 0))
-            if start != window:
-                start, count = window, 0
-            if count >= self.per_minute:
-                return max(1, int((window + 1) * 60 - now))
-            self._windows[client] = (start, count + 1)
+    def retry_after(self, client: str) -> int:
+        """0 when the request may go ahead (and counts it), else the seconds until it may."""
+        if self._limiter.hit(self._item, client):
             return 0
+        reset = self._limiter.get_window_stats(self._item, client).reset_time
+        return max(1, math.ceil(reset - time.time()))

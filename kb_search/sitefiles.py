@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from starlette.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 # Theme assets carry a content hash in their name (main.57a0d79d.min.css): cache them for good.
 _FINGERPRINTED = re.compile(r"\.[0-9a-f]{8}\.min\.(?:js|css)$")
@@ -26,3 +28,25 @@ class SiteFiles(StaticFiles):
         if response.status_code in (200, 304):
             response.headers.setdefault("Cache-Control", cache_control(scope["path"]))
         return response
+
+
+SiteOf = Callable[[Scope], "SiteFiles | None"]
+
+
+class ReleaseSite:
+    """The current release's site: each request is served from the release open at that time,
+    so a new release (a rebuilt site) replaces the old one between two requests, never during
+    one, and never leaves a half-built folder in view."""
+
+    def __init__(self, site_of: SiteOf) -> None:
+        self.site_of = site_of  # may open a new release: called in a worker thread
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        files = await run_in_threadpool(self.site_of, scope)
+        if files is None:
+            response = PlainTextResponse(
+                "The help center's pages are not built yet: run `kb release`.", status_code=503
+            )
+            await response(scope, receive, send)
+            return
+        await files(scope, receive, send)

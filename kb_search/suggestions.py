@@ -11,32 +11,17 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 from kb_search.articles import Article, HelpCenter
-from kb_search.index import STOP_WORDS, text_analyzer, word_analyzer
+from kb_search.querylog import LogStore
 from kb_search.sections import split_sections
+from kb_search.text import ENGLISH, PLACEHOLDER
 
 MIN_SEARCHES = 2
 MIN_CONFIDENCE = 0.6
 FOLLOW_UP_MINUTES = 10
-_PLACEHOLDER = re.compile(r"<[a-z-]+>")
-
-# A search that was clicked, and a search that found nothing but was followed, in the same
-# visit and soon after, by a search that was clicked.
-_EVIDENCE = """
-SELECT s.search_id, s.query, c.article_id FROM searches s JOIN clicks c USING (search_id)
-UNION
-SELECT z.search_id, z.query, c.article_id
-FROM searches z
-JOIN searches s ON s.session = z.session AND s.at > z.at
-     AND julianday(s.at) - julianday(z.at) <= :minutes / 1440.0
-JOIN clicks c ON c.search_id = s.search_id
-WHERE z.result_count = 0 AND z.session IS NOT NULL
-"""
 
 
 @dataclass(frozen=True)
@@ -48,16 +33,15 @@ class Suggestion:
 
 
 def _words(text: str) -> list[str]:
-    text = _PLACEHOLDER.sub(" ", text)
+    text = PLACEHOLDER.sub(" ", text)
     return [
-        t.text
-        for t in word_analyzer()(text)
-        if t.text not in STOP_WORDS and not t.text.isdigit() and len(t.text) > 2
+        word
+        for word in ENGLISH.words(text)
+        if not ENGLISH.is_stop_word(word) and not word.isdigit() and len(word) > 2
     ]
 
 
 def _article_stems(article: Article) -> set[str]:
-    analyzer = text_analyzer()
     parts = [
         article.title,
         article.summary,
@@ -66,13 +50,12 @@ def _article_stems(article: Article) -> set[str]:
         *article.tags,
         *(f"{s.heading} {s.text}" for s in split_sections(article.markdown)),
     ]
-    return {t.text for part in parts for t in analyzer(part)}
+    return {stem for part in parts for stem in ENGLISH.stems(part)}
 
 
-def suggest(center: HelpCenter, log_db: Path) -> list[Suggestion]:
+def suggest(center: HelpCenter, store: LogStore) -> list[Suggestion]:
     """Words to add to articles' `synonyms:`, strongest first."""
-    with sqlite3.connect(f"file:{log_db}?mode=ro", uri=True) as db:
-        rows = db.execute(_EVIDENCE, {"minutes": FOLLOW_UP_MINUTES}).fetchall()
+    rows = store.evidence(FOLLOW_UP_MINUTES)
     searches: dict[tuple[str, str], set[str]] = defaultdict(set)  # (word, article) -> searches
     for search_id, query, article_id in rows:
         for word in set(_words(query or "")):
@@ -89,7 +72,7 @@ def suggest(center: HelpCenter, log_db: Path) -> list[Suggestion]:
         if article is None or not article.published or len(ids) < MIN_SEARCHES:
             continue
         stems.setdefault(article_id, _article_stems(article))
-        if any(t.text in stems[article_id] for t in text_analyzer()(word)):
+        if any(stem in stems[article_id] for stem in ENGLISH.stems(word)):
             continue
         others = [center.by_id(other) for other in articles_for[word] - {article_id}]
         if any(other is not None and other.category != article.category for other in others):

@@ -6,22 +6,19 @@ time; checked when the index is built, with errors that name the file and the gr
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from pathlib import Path
 
 import yaml
 
 from kb_search.articles import ContentError
+from kb_search.text import ENGLISH
 
 SYNONYMS_FILE = "synonyms.yml"
-_WORDS = re.compile(r"\w+")
 
 
 def words(text: str) -> tuple[str, ...]:
-    """Lowercase words with accents folded, as search folds a customer's words."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return tuple(_WORDS.findall("".join(c for c in folded if not unicodedata.combining(c))))
+    """The words search takes from a customer's text ("didn't" stays one word)."""
+    return tuple(ENGLISH.words(text))
 
 
 class Synonyms:

@@ -68,7 +68,6 @@ def mkdocs_build(project: Path, site_dir: Path) -> subprocess.CompletedProcess[s
             "mkdocs",
             "build",
             "--strict",
-            "--quiet",
             "-f",
             str(project / "mkdocs.yml"),
             "-d",
@@ -91,23 +90,22 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def index_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real Whoosh index of the real articles, built once per test run."""
+def index_root(tmp_path_factory: pytest.TempPathFactory, built_site: Path) -> Path:
+    """A real release of the real articles (index and built site), built once per test run."""
     from kb_search.articles import load
-    from kb_search.index import build
+    from kb_search.versions import build, link_site
 
     root = tmp_path_factory.mktemp("index")
-    build(load(ROOT / "docs"), root)
+    build(load(ROOT / "docs"), root, site=link_site(built_site))
     return root
 
 
 @pytest.fixture
-def settings(tmp_path: Path, built_site: Path, index_root: Path) -> Settings:
+def settings(tmp_path: Path, index_root: Path) -> Settings:
     """Settings for one test: the real site and index, a fresh SQLite query log."""
     return Settings.from_env(
         {},
         docs_dir=ROOT / "docs",
-        site_dir=built_site,
         index_dir=index_root,
         log_db=tmp_path / "querylog.sqlite3",
         admin_token="test-admin-token",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
-from kb_search.articles import FIELDS, ContentError, load
+from kb_search.articles import FIELDS, ContentError, Field, load
+from tests.conftest import ROOT
 
 GOOD = """\
     ---
@@ -31,7 +35,7 @@ GOOD = """\
 
 def make_docs(root: Path, articles: dict[str, str]) -> Path:
     docs = root / "docs"
-    docs.mkdir()
+    docs.mkdir(parents=True)
     (docs / "store.yml").write_text("name: Test Shop\nreturn_days: 30\nshipping:\n  express: 9\n")
     (docs / "categories.yml").write_text(
         "returns:\n  title: Returns\n  summary: Sending things back.\n  icon: material/undo\n"
@@ -69,7 +73,7 @@ def test_changing_a_fact_in_the_store_changes_the_article(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("id: 7\n", ""), "docs/returns/return-an-item.md: front matter field 'id' is missing"),
+        (("id: 7\n", ""), "front matter field 'id' is missing; the next free id is"),
         (("id: 7", "id: seven"), "field 'id' must be a positive whole number"),
         (("reviewed: 2026-11-01", "reviewed: 2026-13-01"), "field 'reviewed' must be a date"),
         (("reviewed: 2026-11-01", "reviewed: last week"), "field 'reviewed' must be a date"),
@@ -90,7 +94,7 @@ def test_changing_a_fact_in_the_store_changes_the_article(tmp_path: Path) -> Non
         ),
         (
             ("reply: You have {{ store.return_days }}", "reply: You have {{ store.nope }}"),
-            "docs/returns/return-an-item.md: reply: unknown store fact 'store.nope'",
+            "docs/returns/return-an-item.md:8: reply: unknown store fact 'store.nope'",
         ),
         (
             ("**{{ store.return_days }} days**", "{{ store.shipping }}"),
@@ -108,10 +112,14 @@ def test_each_front_matter_problem_names_the_file_and_field(
     assert all(p.startswith("docs/returns/return-an-item.md:") for p in found)
 
 
-def test_duplicate_id_names_both_files(tmp_path: Path) -> None:
-    found = problems(tmp_path, {"returns/a.md": GOOD, "returns/b.md": GOOD})
-    assert found == [
-        "docs/returns/b.md: front matter field 'id' 7 is already used by docs/returns/a.md"
+def test_duplicate_id_names_both_files_and_a_free_id(tmp_path: Path) -> None:
+    docs = make_docs(tmp_path, {"returns/a.md": GOOD, "returns/b.md": GOOD})
+    os.utime(docs / "returns" / "b.md", (1_000, 1_000))  # b is the older file
+    with pytest.raises(ContentError) as caught:
+        load(docs)
+    assert caught.value.problems == [
+        "docs/returns/a.md:2: front matter field 'id' 7 is already used by docs/returns/b.md; "
+        "the next free id is 8"
     ]
 
 
@@ -132,8 +140,8 @@ def test_missing_front_matter_and_broken_yaml_are_reported(tmp_path: Path) -> No
         tmp_path,
         {"returns/a.md": "# Just a title\n", "returns/b.md": "---\ntitle: [unclosed\n---\nbody\n"},
     )
-    assert found[0].startswith("docs/returns/a.md: has no front matter")
-    assert found[1].startswith("docs/returns/b.md: front matter is not valid YAML")
+    assert found[0].startswith("docs/returns/a.md:1: has no front matter")
+    assert found[1].startswith("docs/returns/b.md:3: front matter is not valid YAML")
 
 
 def test_a_hand_written_category_index_is_refused(tmp_path: Path) -> None:
@@ -147,9 +155,32 @@ def test_new_ids_skip_used_and_retired_ones(tmp_path: Path) -> None:
     assert load(docs).next_id() == 13
 
 
-def test_every_field_has_help_and_an_example() -> None:
-    assert [f.name for f in FIELDS][:3] == ["id", "title", "summary"]
-    assert all(f.help and f.example for f in FIELDS)
+def writers_guide_rows() -> dict[str, tuple[bool, str]]:
+    """Each field's row in guides/writers.md: (required, the example writers are shown)."""
+    text = (ROOT / "guides" / "writers.md").read_text(encoding="utf-8")
+    section = text.split("## Front matter fields\n", 1)[1].split("\n## ", 1)[0]
+    row = r"^\| `([a-z_]+)` \| (yes|no) \| .+ \| `([^`]+)` \|$"
+    return {n: (req == "yes", ex) for n, req, ex in re.findall(row, section, flags=re.MULTILINE)}
+
+
+@pytest.mark.parametrize("spec", FIELDS, ids=lambda spec: spec.name)
+def test_every_field_works_as_the_writers_guide_documents_it(tmp_path: Path, spec: Field) -> None:
+    rows = writers_guide_rows()
+    assert spec.name in rows, f"guides/writers.md does not document '{spec.name}'"
+    required, example = rows[spec.name]
+    assert required == spec.required, f"the guide says required={required} for '{spec.name}'"
+    lines = textwrap.dedent(GOOD).splitlines(keepends=True)
+    without = "".join(line for line in lines if not line.startswith(f"{spec.name}:"))
+    if spec.required:  # an article without it fails, naming it at the closing ---
+        closing = [n for n, line in enumerate(without.splitlines(), 1) if line == "---"][1]
+        (found,) = problems(tmp_path / "without", {"returns/x.md": without})
+        assert found.startswith(f"docs/returns/x.md:{closing}: front matter field '{spec.name}' ")
+        assert "is missing" in found
+    # With the guide's example, the article loads and the model carries the value.
+    text = without.replace("---\n", f"---\n{spec.name}: {example}\n", 1)
+    (article,) = load(make_docs(tmp_path / "with", {"returns/x.md": text})).articles
+    value = yaml.safe_load(f"value: {example}")["value"]
+    assert getattr(article, spec.name) == (tuple(value) if isinstance(value, list) else value)
 
 
 @pytest.mark.parametrize(

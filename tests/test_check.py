@@ -99,11 +99,12 @@ def test_a_failing_search_test_says_what_ranked_above(docs: Path) -> None:
     assert "ranked above it: " in found[0] and "Request a refund" in found[0]
 
 
-def test_model_errors_come_through_as_findings(docs: Path) -> None:
-    edit(docs / "orders" / "order-history.md", "status: published", "status: live")
+def test_model_errors_come_through_as_findings_with_their_line(docs: Path) -> None:
+    article = docs / "orders" / "order-history.md"
+    edit(article, "status: published", "status: live")
     assert findings_for(docs) == [
-        "docs/orders/order-history.md: error: front matter field 'status' must be one of "
-        "published, draft, not 'live'"
+        f"docs/orders/order-history.md:{line_of(article, 'status:')}: error: front matter "
+        "field 'status' must be one of published, draft, not 'live'"
     ]
 
 

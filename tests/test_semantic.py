@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 from kb_search.app import create_app
 from kb_search.articles import load
 from kb_search.config import Settings
-from kb_search.index import LiveIndex, build
 from kb_search.semantic import VECTORS, load_encoder
+from kb_search.versions import LiveIndex, build
 from tests.conftest import ROOT, kb_eval
 
 

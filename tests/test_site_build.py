@@ -115,6 +115,9 @@ def test_drafts_are_left_out_and_facts_change_everywhere(tmp_path: Path) -> None
     docs = project / "docs"
     draft = docs / "orders" / "cancellation-fee.md"
     draft.write_text(draft.read_text().replace("status: published", "status: draft"))
+    for article in docs.rglob("*.md"):  # a link to a draft is a broken link: the writer unlinks
+        link = re.compile(r"\[([^\]]*)\]\([^)]*cancellation-fee\.md[^)]*\)")
+        article.write_text(link.sub(r"\1", article.read_text()))
     store = docs / "store.yml"
     store.write_text(re.sub(r"(?m)^return_days: \d+", "return_days: 47", store.read_text()))
     result = mkdocs_build(project, tmp_path / "site")
@@ -132,10 +135,9 @@ def test_a_bad_front_matter_field_fails_the_build_naming_file_and_field(tmp_path
     article.write_text(article.read_text().replace("reviewed:", "reviewed: soon\nold_reviewed:"))
     result = mkdocs_build(project, tmp_path / "site")
     assert result.returncode != 0
-    assert "docs/returns/exchange-an-item.md: front matter field 'reviewed'" in result.stderr
-    assert "docs/returns/exchange-an-item.md: front matter field 'old_reviewed' is unknown" in (
-        result.stderr
-    )
+    where = r"docs/returns/exchange-an-item\.md:\d+: front matter field"
+    assert re.search(where + " 'reviewed'", result.stderr), result.stderr
+    assert re.search(where + " 'old_reviewed' is unknown", result.stderr), result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -150,6 +152,8 @@ def test_permalinks_survive_a_move_and_old_paths_redirect(tmp_path: Path) -> Non
         )
     )
     old.unlink()
+    for sibling in ("international-delivery.md", "delivery-options.md"):  # its own links too
+        new.write_text(new.read_text().replace(f"({sibling}", f"(../delivery/{sibling}"))
     for article in docs.rglob("*.md"):  # links to the old path follow the move
         text = article.read_text()
         article.write_text(

@@ -12,6 +12,7 @@ from kb_search.app import create_app
 from kb_search.articles import load
 from kb_search.cli import main
 from kb_search.config import Settings
+from kb_search.querylog.sqlite import SQLiteStore
 from kb_search.suggestions import suggest
 from tests.conftest import copy_project
 
@@ -49,9 +50,14 @@ def filled_log(settings: Settings) -> Settings:
     return settings
 
 
+def store(settings: Settings) -> SQLiteStore:
+    assert settings.log_db is not None
+    return SQLiteStore(settings.log_db)
+
+
 def test_suggestions_come_from_clicks_and_follow_ups(filled_log: Settings) -> None:
     found = {
-        (s.article.id, s.word): s for s in suggest(load(filled_log.docs_dir), filled_log.log_db)
+        (s.article.id, s.word): s for s in suggest(load(filled_log.docs_dir), store(filled_log))
     }
     assert found[(103, "shippment")].searches == 3
     assert found[(161, "qwzx")].searches == 2
@@ -61,7 +67,7 @@ def test_suggestions_come_from_clicks_and_follow_ups(filled_log: Settings) -> No
 
 
 def test_words_the_article_already_has_are_not_suggested(filled_log: Settings) -> None:
-    words = {(s.article.id, s.word) for s in suggest(load(filled_log.docs_dir), filled_log.log_db)}
+    words = {(s.article.id, s.word) for s in suggest(load(filled_log.docs_dir), store(filled_log))}
     assert (103, "tracking") not in words and (103, "status") not in words
 
 

@@ -49,13 +49,12 @@ class LiveService:
 
 @pytest.fixture(scope="session")
 def live_service(
-    tmp_path_factory: pytest.TempPathFactory, built_site: Path, index_root: Path
+    tmp_path_factory: pytest.TempPathFactory, index_root: Path
 ) -> Iterator[LiveService]:
     """The real service on a live uvicorn at 127.0.0.1 (a free port), with its own SQLite log."""
     settings = Settings.from_env(
         {},
         docs_dir=ROOT / "docs",
-        site_dir=built_site,
         index_dir=index_root,
         log_db=tmp_path_factory.mktemp("live") / "querylog.sqlite3",
         admin_token="live-token",

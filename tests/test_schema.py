@@ -1,4 +1,4 @@
-"""The Whoosh index: analysis, atomic versioned builds, drafts left out, synonyms checked."""
+"""What the index holds: analysis, progress, drafts left out, synonyms checked."""
 
 from __future__ import annotations
 
@@ -7,33 +7,20 @@ from pathlib import Path
 import pytest
 
 from kb_search.articles import ContentError, load
-from kb_search.index import CURRENT, IndexMissing, LiveIndex, build, text_analyzer
 from kb_search.synonyms import load_synonyms
+from kb_search.text import ENGLISH
+from kb_search.versions import LiveIndex, build
 from tests.conftest import copy_project
 
 
 def stems(text: str) -> list[str]:
-    return [t.text for t in text_analyzer()(text)]
+    return ENGLISH.stems(text)
 
 
 def test_analysis_folds_accents_case_plurals_and_stop_words() -> None:
     assert stems("Retúrns") == stems("return")
     assert stems("Where is my order?") == ["where", "order"]
     assert stems("parcels") == stems("parcel")
-
-
-def test_build_switches_atomically_and_keeps_two_versions(tmp_path: Path) -> None:
-    center = load(copy_project(tmp_path / "p") / "docs")
-    root = tmp_path / "index"
-    with pytest.raises(IndexMissing):
-        LiveIndex(root).current()
-    versions = [build(center, root).name for _ in range(3)]
-    assert (root / CURRENT).read_text() == versions[-1]
-    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == sorted(versions[1:])
-    live = LiveIndex(root)
-    assert live.current().version == versions[-1]
-    assert len(live.current().records) == len(center.published)
-    live.close()
 
 
 def test_long_builds_report_progress(tmp_path: Path) -> None:

@@ -1,0 +1,157 @@
+"""The private log of customers' searches, clicks and feedback, and the gaps it reveals.
+
+- `events`: what is recorded; `writer`: the batching thread that stores it without ever
+  delaying a search; `sqlite`: the SQLite store (the only SQL); `gaps`: grouping and merging,
+  the same for every store.
+- `QueryLog` joins a recorder (`record_*`, `flush`, `close`) and a store that answers with raw
+  figures, so another database is one new store module.
+
+Privacy by design: every text is redacted before it is stored, every stored text carries its
+time and goes with retention, and no address or cookie is ever taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from kb_search.querylog import gaps
+from kb_search.querylog.events import ClickEvent, FeedbackEvent, SearchEvent
+from kb_search.querylog.gaps import ArticleFeedback, GapFigures, GapGroup, GapReport, to_dict
+from kb_search.querylog.sqlite import SQLiteStore
+from kb_search.querylog.writer import BatchingWriter, EventStore
+
+__all__ = [
+    "ArticleFeedback",
+    "ClickEvent",
+    "FeedbackEvent",
+    "GapGroup",
+    "GapReport",
+    "LogStore",
+    "QueryLog",
+    "SearchEvent",
+    "open_log",
+    "sqlite_path",
+    "to_dict",
+]
+
+
+class LogStore(EventStore, GapFigures, Protocol):
+    """A storage backend: takes the writer's batches and answers with raw figures."""
+
+    def evidence(self, follow_up_minutes: int) -> list[tuple[str, str, str]]: ...
+    def purge(self, cutoff: datetime) -> int: ...
+    def describe(self) -> dict[str, Any]: ...
+
+
+class _NoStore:
+    """Stores nothing: for `KB_LOG_SEARCHES=off`."""
+
+    name = "off"
+
+    def write(self, batch: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def gap_groups(self, limit: int) -> list[GapGroup]:
+        return []
+
+    def gap_examples(self, keys: Any) -> dict[str, list[tuple[str, datetime]]]:
+        return {}
+
+    def unclicked(self, limit: int) -> list[tuple[str, str, datetime]]:
+        return []
+
+    def not_helpful(self, limit: int) -> list[ArticleFeedback]:
+        return []
+
+    def evidence(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
+        return []
+
+    def purge(self, cutoff: datetime) -> int:
+        return 0
+
+    def describe(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass
+class QueryLog:
+    """What the service and the `kb` command use: record events, report gaps, purge."""
+
+    store: LogStore
+    retention_days: int = 90
+
+    def __post_init__(self) -> None:
+        if self.retention_days < 1:
+            raise ValueError(f"retention_days must be at least 1, not {self.retention_days}")
+        self.writer = BatchingWriter(self.store)
+
+    def record_search(self, event: SearchEvent) -> None:
+        self.writer.record(event)
+
+    def record_click(self, search_id: str, article_id: str) -> None:
+        self.writer.record(ClickEvent(search_id, article_id))
+
+    def record_feedback(
+        self, article_id: str, helpful: bool, missing: str | None, search_id: str | None = None
+    ) -> None:
+        self.writer.record(FeedbackEvent(article_id, helpful, missing, search_id))
+
+    def flush(self, timeout: float | None = None) -> bool:
+        return self.writer.flush(timeout)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def __enter__(self) -> QueryLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def gaps(self, *, limit: int = 50) -> GapReport:
+        """What customers did not find: read from what is written (see `flush`)."""
+        return gaps.report(self.store, limit)
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete every row and every text older than the retention period."""
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
+        return self.store.purge(cutoff)
+
+    def health(self) -> dict[str, Any]:
+        return {"backend": self.store.name, **vars(self.writer.health()), **self.store.describe()}
+
+
+class LogSettings(Protocol):
+    """What `open_log` reads from the settings (kb_search.config.Settings has these)."""
+
+    @property
+    def log_url(self) -> str: ...
+    @property
+    def log_retention_days(self) -> int: ...
+    @property
+    def log_searches(self) -> bool: ...
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a `sqlite:///relative/path` or `sqlite:////absolute/path` URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        return None
+    return Path(parts.path[1:] if parts.path.startswith("/") else parts.path)
+
+
+def open_log(settings: LogSettings) -> QueryLog:
+    """The log the settings name; one that stores nothing when logging is off."""
+    if not settings.log_searches:
+        return QueryLog(_NoStore(), settings.log_retention_days)
+    path = sqlite_path(settings.log_url)
+    if path is None:
+        raise ValueError(f"KB_LOG_URL {settings.log_url!r}: only sqlite:/// is supported yet")
+    return QueryLog(SQLiteStore(path), settings.log_retention_days)

@@ -1,0 +1,70 @@
+"""What the query log records: searches, clicks and feedback, each with its own id and time.
+
+Events hold the customer's text as it was sent; it is redacted before anything is stored (see
+`kb_search.redact`), and nothing else about the customer (no address, no cookie) is ever taken.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class SearchEvent:
+    search_id: str  # random id made by the caller (uuid4 hex); clicks refer to it
+    query: str  # raw text as typed; redacted before it is stored
+    result_count: int
+    top_result: str | None  # article id of the first result
+    category: str | None  # category filter, if any
+    corrected: str | None  # the corrected query the search used, if any
+    session: str | None = None  # a random id from the client, never an IP or cookie
+    at: datetime = field(default_factory=_now)
+
+    def same_as(self) -> Hashable:
+        """Searches alike in all but id and time are stored together (one hot query is many)."""
+        return ("search", self.query, self.result_count, self.top_result, self.category,
+                self.corrected, self.session)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClickEvent:
+    search_id: str
+    article_id: str
+    at: datetime = field(default_factory=_now)
+    event_id: str = field(default_factory=_new_id)
+
+    def same_as(self) -> Hashable:
+        return ("click", self.event_id)
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    article_id: str
+    helpful: bool
+    missing: str | None  # "what was missing", raw; redacted before it is stored
+    search_id: str | None = None
+    at: datetime = field(default_factory=_now)
+    event_id: str = field(default_factory=_new_id)
+
+    def same_as(self) -> Hashable:
+        return ("feedback", self.event_id)
+
+
+Event = SearchEvent | ClickEvent | FeedbackEvent
+
+
+def iso(moment: datetime) -> str:
+    """UTC, fixed width, so that text order is time order (a naive time is taken as UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="microseconds")

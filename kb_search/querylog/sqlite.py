@@ -1,0 +1,329 @@
+"""The query log in one SQLite file: the only module that speaks SQL to it.
+
+Writes come from the batching writer (one transaction per batch; a hot search is one
+`executemany`); reads return raw figures that `gaps.py` and `suggestions.py` work on.
+Every stored text is redacted first and carries its time, so retention reaches all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kb_search.querylog.events import ClickEvent, Event, FeedbackEvent, SearchEvent, iso
+from kb_search.querylog.gaps import MAX_EXAMPLES, ArticleFeedback, GapGroup, normalise
+from kb_search.querylog.writer import Batch, StoreBusy
+from kb_search.redact import redact
+
+log = logging.getLogger("kb_search.querylog")
+
+MAX_TEXT = 1000  # characters of a query or feedback text that are kept; the app allows fewer
+# SQLite's own wait for a lock; past it the writer backs off and tries again.
+_LOCK_WAIT_SECONDS = 1.0
+# Errors that pass: another writer holds the lock, the disk is full, the file cannot be opened.
+_BUSY = ("locked", "busy", "full", "disk i/o", "unable to open", "readonly")
+
+
+def _rekey_gap_groups(conn: sqlite3.Connection) -> None:
+    """Version 1 grouped by its own stemmer; group again with the search's analysis."""
+    groups = conn.execute("SELECT key, count, first_seen, last_seen, examples FROM gap_groups")
+    for key, count, first_seen, last_seen, examples in groups.fetchall():
+        new_key = normalise(key)
+        conn.execute(
+            "INSERT INTO gap_groups2 VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+            " count = count + excluded.count, first_seen = min(first_seen, excluded.first_seen),"
+            " last_seen = max(last_seen, excluded.last_seen)",
+            (new_key, count, first_seen, last_seen),
+        )
+        for text in json.loads(examples):
+            conn.execute(
+                "INSERT OR IGNORE INTO gap_examples VALUES (?, ?, ?)", (new_key, text, last_seen)
+            )
+    for (query,) in conn.execute("SELECT DISTINCT query FROM searches").fetchall():
+        conn.execute("UPDATE searches SET norm = ? WHERE query = ?", (normalise(query), query))
+
+
+Migration = Sequence[str | Callable[[sqlite3.Connection], None]]
+MIGRATIONS: tuple[Migration, ...] = (
+    (  # 0 -> 1
+        "CREATE TABLE searches (search_id TEXT PRIMARY KEY, at TEXT NOT NULL, query TEXT NOT NULL,"
+        " norm TEXT NOT NULL, result_count INTEGER NOT NULL, top_result TEXT, category TEXT,"
+        " corrected TEXT, session TEXT)",
+        "CREATE INDEX searches_at ON searches (at)",
+        "CREATE TABLE clicks (search_id TEXT NOT NULL, article_id TEXT NOT NULL, at TEXT NOT NULL)",
+        "CREATE INDEX clicks_search ON clicks (search_id)",
+        "CREATE INDEX clicks_at ON clicks (at)",
+        "CREATE TABLE feedback (article_id TEXT NOT NULL, helpful INTEGER NOT NULL, missing TEXT,"
+        " search_id TEXT, at TEXT NOT NULL)",
+        "CREATE INDEX feedback_at ON feedback (at)",
+        "CREATE INDEX feedback_article ON feedback (article_id, helpful)",
+        "CREATE TABLE gap_groups (key TEXT PRIMARY KEY, count INTEGER NOT NULL,"
+        " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, examples TEXT NOT NULL)",
+    ),
+    (  # 1 -> 2: example searches get their own time, so retention reaches each of them
+        "CREATE TABLE gap_groups2 (key TEXT PRIMARY KEY, count INTEGER NOT NULL,"
+        " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL)",
+        "CREATE TABLE gap_examples (key TEXT NOT NULL, text TEXT NOT NULL, at TEXT NOT NULL,"
+        " PRIMARY KEY (key, text))",
+        _rekey_gap_groups,
+        "DROP TABLE gap_groups",
+        "ALTER TABLE gap_groups2 RENAME TO gap_groups",
+        "CREATE INDEX gap_groups_count ON gap_groups (count, last_seen)",
+        "CREATE INDEX gap_groups_last_seen ON gap_groups (last_seen)",
+        "CREATE INDEX gap_examples_at ON gap_examples (at)",
+        "CREATE INDEX searches_session ON searches (session, at)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_UNCLICKED = """
+SELECT norm, query, at FROM searches s WHERE result_count > 0 AND norm != ''
+AND NOT EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.search_id) ORDER BY at DESC
+LIMIT :limit"""
+_NOT_HELPFUL = """
+SELECT article_id, SUM(helpful = 0), SUM(helpful = 1),
+       (SELECT json_group_array(missing) FROM (SELECT missing FROM feedback m
+        WHERE m.article_id = f.article_id AND helpful = 0 AND missing != ''
+        GROUP BY missing ORDER BY MAX(at) DESC LIMIT :n))
+FROM feedback f GROUP BY article_id HAVING SUM(helpful = 0) > 0
+ORDER BY SUM(helpful = 0) DESC, article_id LIMIT :limit"""
+# A search that was clicked, and a search that found nothing but was followed, in the same
+# visit and soon after, by a search that was clicked.
+_EVIDENCE = """
+SELECT s.search_id, s.query, c.article_id FROM searches s JOIN clicks c USING (search_id)
+UNION
+SELECT z.search_id, z.query, c.article_id
+FROM searches z
+JOIN searches s ON s.session = z.session AND s.at > z.at
+     AND julianday(s.at) - julianday(z.at) <= :minutes / 1440.0
+JOIN clicks c ON c.search_id = s.search_id
+WHERE z.result_count = 0 AND z.session IS NOT NULL
+"""
+
+
+def clean(text: str | None) -> str | None:
+    """Redacted, bounded, and storable (lone surrogates cannot be encoded)."""
+    if text is None:
+        return None
+    return redact(text[:MAX_TEXT]).encode("utf-8", "replace").decode("utf-8")
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in WAL mode, with the schema created or upgraded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=_LOCK_WAIT_SECONDS, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if _schema_version(conn) != SCHEMA_VERSION:
+            with _transaction(conn):  # another process may have migrated meanwhile: ask again
+                version = _schema_version(conn)
+                if version > SCHEMA_VERSION:
+                    raise RuntimeError(
+                        f"{path}: query log schema {version} is newer than this code"
+                    )
+                for steps in MIGRATIONS[version:]:
+                    for step in steps:
+                        conn.execute(step) if isinstance(step, str) else step(conn)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _write_searches(conn: sqlite3.Connection, group: list[SearchEvent]) -> None:
+    """Searches alike but for id and time: one redaction, one insert, one gap-count update."""
+    first = group[0]
+    query = clean(first.query) or ""
+    norm = normalise(query)
+    corrected = clean(first.corrected)
+    rows = [
+        (e.search_id, iso(e.at), query, norm, e.result_count, e.top_result, e.category,
+         corrected, e.session)
+        for e in group
+    ]  # fmt: skip
+    before = conn.total_changes
+    conn.executemany("INSERT OR IGNORE INTO searches VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    inserted = conn.total_changes - before  # a retried batch is not counted twice
+    if first.result_count > 0 or not norm or not inserted:
+        return
+    times = sorted(row[1] for row in rows)
+    conn.execute(
+        "INSERT INTO gap_groups VALUES (:key, :n, :first, :last) ON CONFLICT (key) DO UPDATE"
+        " SET count = count + :n, first_seen = min(first_seen, :first),"
+        " last_seen = max(last_seen, :last)",
+        {"key": norm, "n": inserted, "first": times[0], "last": times[-1]},
+    )
+    conn.execute(
+        "INSERT INTO gap_examples VALUES (?, ?, ?) ON CONFLICT (key, text) DO UPDATE"
+        " SET at = max(at, excluded.at)",
+        (norm, query, times[-1]),
+    )
+    conn.execute(  # the newest few examples of a group are kept, not its first few forever
+        "DELETE FROM gap_examples WHERE key = :key AND text NOT IN (SELECT text FROM"
+        " gap_examples WHERE key = :key ORDER BY at DESC LIMIT :n)",
+        {"key": norm, "n": MAX_EXAMPLES},
+    )
+
+
+def _write_event(conn: sqlite3.Connection, event: Event) -> None:
+    if isinstance(event, ClickEvent):
+        conn.execute(
+            "INSERT INTO clicks VALUES (?, ?, ?)",
+            (event.search_id, event.article_id, iso(event.at)),
+        )
+    elif isinstance(event, FeedbackEvent):
+        row = (event.article_id, int(event.helpful), clean(event.missing), event.search_id)
+        conn.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?)", (*row, iso(event.at)))
+
+
+def _stored_groups(rows: Iterable[tuple[str, int, str, str]]) -> list[GapGroup]:
+    return [
+        GapGroup(key, count, datetime.fromisoformat(first), datetime.fromisoformat(last))
+        for key, count, first, last in rows
+    ]
+
+
+class SQLiteStore:
+    """Stores events for the writer thread and answers the reports' questions."""
+
+    name = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None  # the writer thread's own
+        self._identity: tuple[int, int] | None = None
+        self.recreated = 0  # times the file vanished (deleted, replaced) and was made anew
+
+    # --- writing (the writer thread) -----------------------------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        try:
+            conn = self._connection()
+            with _transaction(conn):
+                for group in batch:
+                    if isinstance(group[0], SearchEvent):
+                        _write_searches(conn, group)  # type: ignore[arg-type]
+                    else:
+                        for event in group:
+                            _write_event(conn, event)
+        except sqlite3.OperationalError as error:
+            self.close()
+            if any(word in str(error).lower() for word in _BUSY):
+                raise StoreBusy(f"{self.path}: {error}") from error
+            raise
+        except OSError as error:  # the folder cannot be made or read
+            self.close()
+            raise StoreBusy(f"{self.path}: {error}") from error
+
+    def _connection(self) -> sqlite3.Connection:
+        """The open connection, or a new one when the file was deleted or replaced."""
+        try:
+            stat = os.stat(self.path)
+            identity: tuple[int, int] | None = (stat.st_dev, stat.st_ino)
+        except FileNotFoundError:
+            identity = None
+        if self._conn is not None and identity != self._identity:
+            log.warning("query log %s was deleted or replaced; starting a new file", self.path)
+            self.recreated += 1
+            self.close()
+        if self._conn is None:
+            self._conn = connect(self.path)
+            stat = os.stat(self.path)
+            self._identity = (stat.st_dev, stat.st_ino)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn, self._identity = None, None
+
+    # --- reading (reports, any thread) ---------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with closing(connect(self.path)) as conn:
+            yield conn
+
+    def gap_groups(self, limit: int) -> list[GapGroup]:
+        """The most searched groups of unanswered searches, without examples."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT key, count, first_seen, last_seen FROM gap_groups"
+                " ORDER BY count DESC, last_seen DESC LIMIT ?",
+                (limit,),
+            )
+            return _stored_groups(rows)
+
+    def gap_examples(self, keys: Sequence[str]) -> dict[str, list[tuple[str, datetime]]]:
+        """The stored example searches of each group key, newest first."""
+        found: dict[str, list[tuple[str, datetime]]] = {}
+        with self._reading() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT key, text, at FROM gap_examples WHERE key IN ({marks})"
+                    " ORDER BY at DESC",
+                    chunk,
+                )
+                for key, text, at in rows:
+                    found.setdefault(key, []).append((text, datetime.fromisoformat(at)))
+        return found
+
+    def unclicked(self, limit: int) -> list[tuple[str, str, datetime]]:
+        """(form, query, time) of the latest searches with results and no click."""
+        with self._reading() as conn:
+            rows = conn.execute(_UNCLICKED, {"limit": limit}).fetchall()
+        return [(norm, query, datetime.fromisoformat(at)) for norm, query, at in rows]
+
+    def not_helpful(self, limit: int) -> list[ArticleFeedback]:
+        with self._reading() as conn:
+            rows = conn.execute(_NOT_HELPFUL, {"n": MAX_EXAMPLES, "limit": limit}).fetchall()
+        return [ArticleFeedback(a, n, h, json.loads(m)) for a, n, h, m in rows]
+
+    def evidence(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
+        """(search id, query, clicked article) for each search that led to a click."""
+        with self._reading() as conn:
+            rows = conn.execute(_EVIDENCE, {"minutes": follow_up_minutes}).fetchall()
+        return [(str(s), str(q or ""), str(a)) for s, q, a in rows]
+
+    def purge(self, cutoff: datetime) -> int:
+        """Delete every row and text older than `cutoff`; returns raw rows deleted."""
+        at = iso(cutoff)
+        with self._reading() as conn, _transaction(conn):
+            deleted = [
+                conn.execute(f"DELETE FROM {table} WHERE at < ?", (at,)).rowcount
+                for table in ("searches", "clicks", "feedback")
+            ]
+            conn.execute("DELETE FROM gap_examples WHERE at < ?", (at,))
+            conn.execute("DELETE FROM gap_groups WHERE last_seen < ?", (at,))
+        return sum(deleted)
+
+    def describe(self) -> dict[str, Any]:
+        return {"path": str(self.path), "recreated": self.recreated}

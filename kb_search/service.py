@@ -1,0 +1,133 @@
+"""The live state every request shares: the release, the query log, the limits, the encoder.
+
+The service keeps answering whatever its log or its index does, and says what is wrong in
+`health()` (shown by `/healthz`): a release that would not open, a log store that is busy or
+losing events, searches that were answered but not logged because one client sent too many.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from starlette.requests import Request
+
+from kb_search import search as engine
+from kb_search.config import Settings
+from kb_search.errors import ApiError
+from kb_search.querylog import QueryLog, SearchEvent, open_log
+from kb_search.security import RateLimiter, site_policy
+from kb_search.semantic import load_encoder
+from kb_search.sitefiles import SiteFiles
+from kb_search.versions import IndexUnavailable, LiveIndex, OpenIndex
+
+log = logging.getLogger("kb_search.app")
+PURGE_EVERY_SECONDS = 6 * 3600
+_NO_SITE_POLICY = site_policy([])
+
+
+class Service:
+    """The parts every request shares; kept on `app.state.service`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.index = LiveIndex(settings.index_dir)
+        self.log: QueryLog = open_log(settings)
+        self.limiter = RateLimiter(settings.rate_limit)
+        self.search_log_limiter = RateLimiter(settings.log_searches_per_minute)
+        self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
+        self._not_logged = 0  # searches answered but not logged: their client sent too many
+        self._counter_lock = threading.Lock()
+
+    def ranker(self, index: OpenIndex) -> str:
+        ready = engine.hybrid_ready(index, self.encoder, self.settings.semantic_weight)
+        return "hybrid" if ready else "lexical"
+
+    def open_index(self) -> OpenIndex:
+        """The release to answer from (blocking: call from a worker thread), or a 503."""
+        try:
+            return self.index.current()
+        except IndexUnavailable as error:
+            raise ApiError(503, f"search is not ready: {error}") from None
+
+    def site_files(self) -> SiteFiles | None:
+        try:
+            site = self.index.current().site
+        except IndexUnavailable:
+            return None
+        return site.files if site else None
+
+    def site_policy(self) -> str:
+        serving = self.index.serving()
+        return serving.site.policy if serving and serving.site else _NO_SITE_POLICY
+
+    def rate_limit(self, request: Request) -> None:
+        wait = self.limiter.retry_after(client_address(request))
+        if wait:
+            raise ApiError(
+                429,
+                f"too many requests; try again in {wait} seconds",
+                headers={"Retry-After": str(wait)},
+            )
+
+    def log_search(self, request: Request, event: SearchEvent) -> None:
+        """Log a search unless its client has had its share of logged searches this minute."""
+        if self.search_log_limiter.retry_after(client_address(request)):
+            with self._counter_lock:
+                self._not_logged += 1
+            return
+        log_safely("search", self.log.record_search, event)
+
+    def health(self) -> dict[str, Any]:
+        """What `/healthz` shows; raises ApiError(503) when no release can be served."""
+        index = self.open_index()
+        problems = []
+        if self.index.problem:
+            problems.append(self.index.problem)
+        if index.site is None:
+            problems.append("this release has no site: run `kb release`")
+        log_health = self.log.health()
+        if log_health["retrying"]:
+            problems.append(f"the query log is busy and being retried: {log_health['last_error']}")
+        if log_health["dropped"]:
+            problems.append(f"the query log dropped {log_health['dropped']} events")
+        with self._counter_lock:
+            not_logged = self._not_logged
+        return {
+            "ok": True,
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
+            "index": index.version,
+            "articles": len(index.records),
+            "ranker": self.ranker(index),
+            "site": index.site is not None,
+            "log": log_health,
+            "searches_not_logged": not_logged,
+        }
+
+
+def client_address(request: Request) -> str:
+    """The client's address; a proxy's X-Forwarded-For counts only from KB_TRUSTED_PROXIES."""
+    return request.client.host if request.client else "unknown"
+
+
+def log_safely(action: str, call: Any, *args: Any) -> None:
+    """The log must never break an answer: its failures go to the service log only."""
+    try:
+        call(*args)
+    except Exception:
+        log.exception("could not log %s", action)
+
+
+async def purge_regularly(query_log: QueryLog) -> None:
+    """Retention: delete what is older than KB_LOG_RETENTION_DAYS, now and every few hours."""
+    while True:
+        try:
+            removed = await asyncio.to_thread(query_log.purge)
+            if removed:
+                log.info("deleted %d logged searches past the retention period", removed)
+        except Exception:
+            log.exception("could not purge the query log")
+        await asyncio.sleep(PURGE_EVERY_SECONDS)

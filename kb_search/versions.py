@@ -1,0 +1,337 @@
+"""Releases: the search index and the site built together, switched to with one pointer.
+
+`build()` writes a complete release into a staging folder (the index, the article vectors when
+there is an encoder, and the built site when given one), renames it into place and then points
+the root's CURRENT file at it with an atomic rename. `LiveIndex` follows CURRENT: it opens a
+new release before it lets go of the old one, keeps serving the old one when the new one cannot
+be opened (and says why in `problem`), and recovers on the next good release. Old releases are
+removed by age, so a request or a replica still on one finds its files.
+
+An open release is read into memory: Whoosh memory-maps segment files, and a damaged or
+truncated file would then take the process down (SIGBUS) instead of failing one open.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh.filedb.filestore import RamStorage
+from whoosh.searching import Searcher
+
+from kb_search.articles import HelpCenter
+from kb_search.schema import SPELL_FIELD, scoring, write_index
+from kb_search.security import inline_script_hashes, site_policy
+from kb_search.semantic import ArticleVectors, Encoder, article_texts, save_vectors
+from kb_search.sitefiles import SiteFiles
+from kb_search.synonyms import Synonyms, load_synonyms
+from kb_search.text import ENGLISH
+
+log = logging.getLogger("kb_search.versions")
+CURRENT = "CURRENT"
+META = "meta.json"
+SITE = "site"
+STAGING = ".staging-"
+# Besides the current release, the one before it is always kept; older ones once they have been
+# replaced for this long.
+KEEP_REPLACED_SECONDS = 600.0
+_VERSION = re.compile(r"[0-9]{8}T[0-9]{12}-[0-9a-f]{6}")
+_VERSION_TIME = "%Y%m%dT%H%M%S%f"
+
+
+class IndexUnavailable(RuntimeError):
+    """No release can be served: none was built, or the current one cannot be opened."""
+
+
+class IndexMissing(IndexUnavailable):
+    """No release has been built yet in the release root."""
+
+
+def link_site(source: Path) -> Callable[[Path], None]:
+    """A release's site from an already built site folder (hard links where possible)."""
+
+    def fill(destination: Path) -> None:
+        if not (source / "index.html").is_file():
+            raise IndexUnavailable(f"{source} is not a built site (no index.html): build it first")
+        shutil.copytree(source, destination, copy_function=_link_or_copy)
+
+    return fill
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
+def build(
+    center: HelpCenter,
+    root: Path,
+    progress: Callable[[int, int], None] | None = None,
+    encoder: Encoder | None = None,
+    site: Callable[[Path], None] | None = None,
+    keep_replaced_seconds: float = KEEP_REPLACED_SECONDS,
+) -> Path:
+    """Build a release of the published articles (and `site`, which fills the given folder)
+    and make it the current one."""
+    root.mkdir(parents=True, exist_ok=True)
+    # Names sort in build order (microseconds), so cleanup knows which is newest.
+    version = datetime.now(UTC).strftime(_VERSION_TIME) + "-" + uuid.uuid4().hex[:6]
+    staging = root / f"{STAGING}{version}"
+    staging.mkdir()
+    try:
+        synonyms = load_synonyms(center.docs_dir)
+        indexed = write_index(center, staging, progress)
+        if encoder is not None:
+            texts = {str(a.id): article_texts(record, a.queries) for a, record in indexed}
+            save_vectors(staging, encoder, texts)
+        if site is not None:
+            site(staging / SITE)
+        meta = {
+            "version": version,
+            "articles": len(indexed),
+            "built_at": time.time(),
+            "synonyms": synonyms.groups,
+        }
+        (staging / META).write_text(json.dumps(meta), encoding="utf-8")
+        staging.rename(root / version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    point_to(root, version)
+    remove_old(root, keep_replaced_seconds)
+    return root / version
+
+
+def point_to(root: Path, version: str) -> None:
+    pending = root / f".{CURRENT}.{uuid.uuid4().hex}"
+    pending.write_text(version, encoding="utf-8")
+    os.replace(pending, root / CURRENT)
+
+
+def current_site(root: Path) -> Path | None:
+    """The current release's site folder, if there is a release with a site."""
+    try:
+        version = (root / CURRENT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    folder = root / version / SITE
+    return folder if _VERSION.fullmatch(version) and folder.is_dir() else None
+
+
+def _built_at(version: str) -> float:
+    return datetime.strptime(version[:21], _VERSION_TIME).replace(tzinfo=UTC).timestamp()
+
+
+def remove_old(root: Path, keep_replaced_seconds: float, now: float | None = None) -> None:
+    """Remove releases replaced longer ago than `keep_replaced_seconds`, except the newest two,
+    and staging folders left behind by a build that was killed."""
+    now = time.time() if now is None else now
+    versions = sorted(p.name for p in root.iterdir() if _VERSION.fullmatch(p.name) and p.is_dir())
+    for old, successor in itertools.pairwise(versions[:-1]):  # the newest two stay
+        if now - _built_at(successor) > keep_replaced_seconds:
+            shutil.rmtree(root / old, ignore_errors=True)
+    for staging in root.glob(f"{STAGING}*"):
+        if now - _built_at(staging.name.removeprefix(STAGING)) > 3600:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Site:
+    """A release's built site, with its own Content-Security-Policy (hashes of its scripts)."""
+
+    folder: Path
+    files: SiteFiles
+    policy: str
+
+    @classmethod
+    def open(cls, folder: Path) -> Site:
+        files = SiteFiles(directory=folder, html=True)
+        return cls(folder, files, site_policy(inline_script_hashes(folder)))
+
+
+@dataclass
+class OpenIndex:
+    """One release, open for serving: its index (thread-safe through its lock) and its site."""
+
+    version: str
+    folder: Path
+    records: dict[str, dict[str, Any]]
+    ids: dict[int, str]
+    vectors: ArticleVectors | None
+    synonyms: Synonyms
+    vocabulary: frozenset[str]
+    site: Site | None
+    _searcher: Searcher
+    # Derived once per version, not per request: the category filter and title suggestions.
+    categories: frozenset[str] = field(init=False)
+    title_words: dict[str, list[str]] = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, folder: Path) -> OpenIndex:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        storage = RamStorage()
+        for path in folder.iterdir():
+            if path.is_file() and "MAIN" in path.name:  # Whoosh's table of contents and segments
+                storage.files[path.name] = path.read_bytes()
+        searcher = storage.open_index().searcher(weighting=scoring())
+        try:
+            # Reading every stored record and the whole vocabulary also proves the files whole.
+            stored = list(searcher.reader().iter_docs())
+            records = {str(fields["id"]): fields["record"] for _, fields in stored}
+            # Hits are mapped to ids by document number: reading stored fields per hit is slow.
+            ids = {docnum: str(fields["id"]) for docnum, fields in stored}
+            synonyms = Synonyms(meta["synonyms"])
+            # Words are known (never "corrected") when an article or the synonyms file has them.
+            spelled = {w.decode("utf-8") for w in searcher.lexicon(SPELL_FIELD)}
+            known = frozenset(spelled | synonyms.vocabulary)
+            vectors = ArticleVectors.load(folder)
+            site = Site.open(folder / SITE) if (folder / SITE).is_dir() else None
+        except BaseException:
+            searcher.close()
+            raise
+        return cls(meta["version"], folder, records, ids, vectors, synonyms, known, site, searcher)
+
+    def __post_init__(self) -> None:
+        self.categories = frozenset(r["category"] for r in self.records.values())
+        self.title_words = {i: ENGLISH.words(r["title"]) for i, r in self.records.items()}
+
+    @contextmanager
+    def searcher(self) -> Iterator[Searcher]:
+        with self._lock:
+            yield self._searcher
+
+    def completion(self, prefix: str) -> str:
+        """The shortest known word that starts with `prefix`, else `prefix` itself."""
+        with self._lock:
+            words = self._searcher.reader().expand_prefix(SPELL_FIELD, prefix)
+            known = [w.decode("utf-8") if isinstance(w, bytes) else w for w in words]
+        return min(known, key=lambda w: (len(w), w), default=prefix)
+
+    def cached(self, key: Any) -> Any:
+        with self._cache_lock:
+            value = self._cache.get(key)
+            if value is not None:
+                self._cache.move_to_end(key)
+            return value
+
+    def remember(self, key: Any, value: Any, size: int) -> None:
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > size:
+                self._cache.popitem(last=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self._searcher.close()
+
+
+class LiveIndex:
+    """Follows the release root's CURRENT; switches when `kb index` or `kb release` moves it."""
+
+    # A replaced release stays open this long, so searches already running on it can finish.
+    RETIRE_AFTER_SECONDS = 60.0
+    # A new release is noticed within this long.
+    CHECK_SECONDS = 1.0
+    # A release that failed to open is tried again after this long (its files may be mended).
+    RETRY_SECONDS = 10.0
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problem: str | None = None  # why the newest release is not the one served
+        self._open: OpenIndex | None = None
+        self._retired: list[tuple[float, OpenIndex]] = []
+        self._failed: dict[str, float] = {}
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    def serving(self) -> OpenIndex | None:
+        """The release open now, without looking for a newer one (never blocks)."""
+        return self._open
+
+    def current(self) -> OpenIndex:
+        """The release to serve; CURRENT is read at most every CHECK_SECONDS."""
+        opened = self._open
+        if opened is not None and time.monotonic() - self._checked < self.CHECK_SECONDS:
+            return opened
+        with self._lock:
+            now = time.monotonic()
+            if self._open is not None and now - self._checked < self.CHECK_SECONDS:
+                return self._open  # another thread checked meanwhile
+            self._checked = now  # other threads keep the open release while this one switches
+            try:
+                self._follow(now)
+            except IndexUnavailable as error:
+                if self._open is None:
+                    self.problem = str(error)
+                    raise
+                problem = f"{error}; still serving release {self._open.version}"
+                if self.problem != problem:  # said once, not on every check
+                    log.error("%s", problem)
+                self.problem = problem
+            if self._open is None:  # only when the pointer is missing, just raised
+                raise IndexMissing(f"no search index in {self.root}: run `kb index`")
+            self._retire(now)
+            return self._open
+
+    def _follow(self, now: float) -> None:
+        """Open the release CURRENT names, unless it is open; raise IndexUnavailable if not."""
+        try:
+            version = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise IndexMissing(f"no search index in {self.root}: run `kb index`") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise IndexUnavailable(f"{self.root / CURRENT} cannot be read: {error}") from None
+        if self._open is not None and self._open.version == version:
+            self.problem = None
+            return
+        if not _VERSION.fullmatch(version):
+            shown = version[:40] or "nothing"
+            raise IndexUnavailable(f"{self.root / CURRENT} names {shown!r}, which is no release")
+        if now - self._failed.get(version, float("-inf")) < self.RETRY_SECONDS:
+            raise IndexUnavailable(f"release {version} could not be opened")
+        try:
+            opened = OpenIndex.open(self.root / version)
+        except Exception as error:
+            self._failed[version] = now
+            raise IndexUnavailable(f"release {version} could not be opened: {error}") from None
+        if self._open is not None:
+            self._retired.append((now, self._open))
+        self._open, self.problem = opened, None
+        self._failed.clear()
+
+    def _retire(self, now: float) -> None:
+        keep = []
+        for retired_at, old in self._retired:
+            if now - retired_at > self.RETIRE_AFTER_SECONDS:
+                old.close()
+            else:
+                keep.append((retired_at, old))
+        self._retired = keep
+
+    def close(self) -> None:
+        with self._lock:
+            for _, old in self._retired:
+                old.close()
+            self._retired = []
+            if self._open is not None:
+                self._open.close()
+                self._open = None
