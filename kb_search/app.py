@@ -19,15 +19,20 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.schemas import SchemaGenerator
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kb_search import search as engine
 from kb_search.config import Settings
-from kb_search.errors import ApiError, http_error, server_error
+from kb_search.errors import ERROR_SCHEMA, ApiError, http_error, server_error
 from kb_search.params import (
+    MAX_BODY_BYTES,
+    SEARCH_ID_PATTERN,
+    SESSION_PATTERN,
+    TEXT_PATTERN,
+    WORDS_PATTERN,
     article_id,
     clean_text,
     int_param,
@@ -43,9 +48,22 @@ from kb_search.sitefiles import ReleaseSite
 from kb_search.versions import OpenIndex
 
 MAX_MISSING_LENGTH = 500
+DEFAULT_LIMIT = 10
 
 schemas = SchemaGenerator(
-    {"openapi": "3.0.0", "info": {"title": "Help center search API", "version": "1.0"}}
+    {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Help center search API",
+            "version": "1.0",
+            "description": (
+                "Every error answers one JSON shape, `Error`: {ok: false, error, status}. "
+                "A method an endpoint does not have answers 405 with an `Allow` header; "
+                "an unknown path under /api/ answers 404. Query parameters not listed are "
+                "refused (400), and so is a parameter given twice."
+            ),
+        },
+    }
 )
 
 
@@ -64,16 +82,50 @@ def api_search(request: Request) -> Response:
     """
     summary: Search the help center in a customer's own words.
     parameters:
-      - {name: q, in: query, required: true, schema: {type: string, maxLength: 200}}
-      - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 20, default: 10}}
-      - {name: category, in: query, schema: {type: string}}
-      - {name: session, in: query, schema: {type: string}, description: a random id per visit}
-      - {name: typing, in: query, schema: {type: integer, enum: [0, 1]},
-         description: "1 while the customer is still typing: answered, not logged"}
+      - {name: q, in: query, required: true, schema: {$ref: '#/components/schemas/Query'}}
+      - {name: limit, in: query, allowEmptyValue: true,
+         schema: {$ref: '#/components/schemas/Limit'}}
+      - {name: category, in: query, allowEmptyValue: true,
+         schema: {$ref: '#/components/schemas/Category'}, description: "empty: every category"}
+      - {name: session, in: query, schema: {$ref: '#/components/schemas/Session'}}
+      - {name: typing, in: query, allowEmptyValue: true,
+         schema: {$ref: '#/components/schemas/Typing'}}
     responses:
-      200: {description: "results (id, title, url, anchor, summary, snippet, category, score),
-        total, corrected query, search_id"}
-      400: {description: "bad query: {ok: false, error, status}"}
+      200:
+        description: the best matches first
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [ok, query, corrected, total, search_id, results]
+              properties:
+                ok: {type: boolean, enum: [true]}
+                query: {type: string, description: the query as searched (white space collapsed)}
+                corrected: {type: string, nullable: true, description: the query with typos fixed}
+                total: {type: integer, minimum: 0, description: how many articles are relevant}
+                search_id: {type: string, nullable: true, pattern: '^[0-9a-f]{32}$',
+                  description: "for /api/click and /api/feedback; null while typing"}
+                results:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [id, title, url, anchor, summary, snippet, category,
+                      category_title, score]
+                    properties:
+                      id: {type: integer}
+                      title: {type: string}
+                      url: {type: string, description: "relative to the site: returns/policy/"}
+                      anchor: {type: string, nullable: true, description: the section matched}
+                      summary: {type: string}
+                      snippet: {type: string, description: "HTML: matched words in <mark>"}
+                      category: {type: string}
+                      category_title: {type: string}
+                      score: {type: number}
+      400: {$ref: '#/components/responses/BadRequest'}
+      500: {$ref: '#/components/responses/ServerError'}
+      503: {$ref: '#/components/responses/Unavailable'}
     """
     svc = service(request)
     settings = svc.settings
@@ -81,7 +133,7 @@ def api_search(request: Request) -> Response:
     text = clean_text(params.get("q", ""), "query", settings.max_query_length)
     if not text:
         raise ApiError(400, "q is required: the words to search for")
-    limit = int_param(params, "limit", 10, 1, settings.max_results)
+    limit = int_param(params, "limit", default_limit(settings), 1, settings.max_results)
     # Keystrokes in progress ("wheres", "wheres my") are not what the customer searched for.
     typing = int_param(params, "typing", 0, 0, 1) == 1
     index = svc.open_index()
@@ -119,14 +171,35 @@ def api_suggest(request: Request) -> Response:
     """
     summary: Article titles for the first keystrokes.
     parameters:
-      - {name: q, in: query, required: true, schema: {type: string, maxLength: 200}}
+      - {name: q, in: query, required: true, schema: {$ref: '#/components/schemas/Query'}}
     responses:
-      200: {description: "suggestions: id, title, url"}
+      200:
+        description: titles that start like what was typed, shortest first
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [ok, suggestions]
+              properties:
+                ok: {type: boolean, enum: [true]}
+                suggestions:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [id, title, url]
+                    properties: {id: {type: integer}, title: {type: string}, url: {type: string}}
+      400: {$ref: '#/components/responses/BadRequest'}
+      500: {$ref: '#/components/responses/ServerError'}
+      503: {$ref: '#/components/responses/Unavailable'}
     """
     svc = service(request)
     params = query_params(request, {"q"})
     text = clean_text(params.get("q", ""), "query", svc.settings.max_query_length)
-    suggestions = engine.suggest(svc.open_index(), text) if text else []
+    if not text:
+        raise ApiError(400, "q is required: the words typed so far")
+    suggestions = engine.suggest(svc.open_index(), text)
     return JSONResponse({"ok": True, "suggestions": suggestions})
 
 
@@ -134,11 +207,24 @@ async def api_click(request: Request) -> Response:
     """
     summary: A customer opened a search result.
     requestBody:
-      content: {application/json: {schema: {type: object, required: [search_id, article_id],
-        properties: {search_id: {type: string}, article_id: {type: integer}}}}}
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            additionalProperties: false
+            required: [search_id, article_id]
+            properties:
+              search_id: {$ref: '#/components/schemas/SearchId'}
+              article_id: {$ref: '#/components/schemas/ArticleId'}
     responses:
-      200: {description: logged}
-      429: {description: too many requests from this client}
+      200: {$ref: '#/components/responses/Logged'}
+      400: {$ref: '#/components/responses/BadRequest'}
+      413: {$ref: '#/components/responses/TooLarge'}
+      415: {$ref: '#/components/responses/NotJson'}
+      429: {$ref: '#/components/responses/TooManyRequests'}
+      500: {$ref: '#/components/responses/ServerError'}
+      503: {$ref: '#/components/responses/Unavailable'}
     """
     svc = service(request)
     svc.rate_limit(request)
@@ -154,12 +240,27 @@ async def api_feedback(request: Request) -> Response:
     """
     summary: '"Was this helpful?" for an article, with what was missing.'
     requestBody:
-      content: {application/json: {schema: {type: object, required: [article_id, helpful],
-        properties: {article_id: {type: integer}, helpful: {type: boolean},
-        missing: {type: string, maxLength: 500}, search_id: {type: string}}}}}
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            additionalProperties: false
+            required: [article_id, helpful]
+            properties:
+              article_id: {$ref: '#/components/schemas/ArticleId'}
+              helpful: {type: boolean}
+              missing: {$ref: '#/components/schemas/Missing'}
+              search_id: {type: string, nullable: true, pattern: '^[0-9a-f]{32}$',
+                description: the search that led to the article, if any}
     responses:
-      200: {description: logged (free text is redacted before it is stored)}
-      429: {description: too many requests from this client}
+      200: {$ref: '#/components/responses/Logged'}
+      400: {$ref: '#/components/responses/BadRequest'}
+      413: {$ref: '#/components/responses/TooLarge'}
+      415: {$ref: '#/components/responses/NotJson'}
+      429: {$ref: '#/components/responses/TooManyRequests'}
+      500: {$ref: '#/components/responses/ServerError'}
+      503: {$ref: '#/components/responses/Unavailable'}
     """
     svc = service(request)
     svc.rate_limit(request)
@@ -182,9 +283,37 @@ def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs
     """
     summary: What customers could not find (admin token required).
     security: [{bearer: []}]
+    parameters:
+      - {name: limit, in: query, allowEmptyValue: true,
+         schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
     responses:
-      200: {description: "unanswered, no_click and not_helpful groups"}
-      401: {description: missing or wrong token}
+      200:
+        description: searches that found nothing, that no one clicked, articles voted down
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [ok, unanswered, no_click, not_helpful]
+              properties:
+                ok: {type: boolean, enum: [true]}
+                unanswered: {type: array, items: {$ref: '#/components/schemas/GapGroup'}}
+                no_click: {type: array, items: {$ref: '#/components/schemas/GapGroup'}}
+                not_helpful:
+                  type: array
+                  items:
+                    type: object
+                    additionalProperties: false
+                    required: [article_id, not_helpful, helpful, missing]
+                    properties:
+                      article_id: {type: string}
+                      not_helpful: {type: integer, minimum: 0}
+                      helpful: {type: integer, minimum: 0}
+                      missing: {type: array, items: {type: string}, description: redacted}
+      400: {$ref: '#/components/responses/BadRequest'}
+      401: {$ref: '#/components/responses/Unauthorized'}
+      500: {$ref: '#/components/responses/ServerError'}
+      503: {$ref: '#/components/responses/Unavailable'}
     """
     svc = service(request)
     require_admin(request, svc.settings.admin_token)
@@ -220,31 +349,196 @@ def healthz(request: Request) -> Response:
     """
     summary: Whether the service can answer, which release it serves, and what is wrong.
     responses:
-      200: {description: "ok, status (ok or degraded), problems, index version, article count,
-        ranker, site, log (backend, queued, written, dropped, retrying, last_error)"}
-      503: {description: no release can be served}
+      200:
+        description: the service answers; `degraded` says something needs a look
+        content:
+          application/json:
+            schema:
+              type: object
+              additionalProperties: false
+              required: [ok, status, problems, index, articles, ranker, site, log,
+                searches_not_logged]
+              properties:
+                ok: {type: boolean, enum: [true]}
+                status: {type: string, enum: [ok, degraded]}
+                problems: {type: array, items: {type: string}}
+                index: {type: string, description: the release served}
+                articles: {type: integer, minimum: 0}
+                ranker: {type: string, enum: [hybrid, lexical]}
+                site: {type: boolean, description: whether the release has its site}
+                log:
+                  type: object
+                  description: the query log; each backend adds its own details
+                  required: [backend, queued, written, dropped, retrying, last_error]
+                  properties:
+                    backend: {type: string}
+                    queued: {type: integer, minimum: 0}
+                    written: {type: integer, minimum: 0}
+                    dropped: {type: integer, minimum: 0}
+                    retrying: {type: boolean}
+                    last_error: {type: string, nullable: true}
+                searches_not_logged: {type: integer, minimum: 0,
+                  description: answered but not logged, their client having sent too many}
+      500: {$ref: '#/components/responses/ServerError'}
+      503: {$ref: '#/components/responses/Unavailable'}
     """
     return JSONResponse(service(request).health())
 
 
+def default_limit(settings: Settings) -> int:
+    return min(DEFAULT_LIMIT, settings.max_results)
+
+
 async def openapi(request: Request) -> Response:
-    return JSONResponse(schemas.get_schema(routes=request.app.routes))
+    """The handlers' docstrings, with the components they refer to: the limits come from the
+    settings, the categories and article ids from the release served now."""
+    svc = service(request)
+    try:
+        index: OpenIndex | None = await run_in_threadpool(svc.open_index)
+    except ApiError:
+        index = None  # the document still answers, without the release's categories and ids
+    document = schemas.get_schema(routes=request.app.routes)
+    document["components"] = components(svc.settings, index)
+    return JSONResponse(document)
 
 
-async def api_not_found(request: Request) -> Response:
-    raise ApiError(404, f"no such API endpoint: {request.url.path}")
+def _error(description: str, **headers: str) -> dict[str, Any]:
+    """An error answer (the one shape) with the headers it always has."""
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    if headers:
+        response["headers"] = {
+            name: {"required": True, "description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return response
+
+
+def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
+    """What the endpoints' docstrings refer to: the rules kb_search.params enforces."""
+    if index is not None:
+        ids = sorted(index.records, key=int)
+        article: dict[str, Any] = {
+            "oneOf": [
+                {"type": "integer", "enum": [int(i) for i in ids]},
+                {"type": "string", "enum": ids},
+            ]
+        }
+        category: dict[str, Any] = {"type": "string", "enum": sorted(index.categories)}
+    else:
+        article = {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
+        category = {"type": "string"}
+    return {
+        "schemas": {
+            "Error": ERROR_SCHEMA,
+            "Query": {
+                "type": "string",
+                "maxLength": settings.max_query_length,
+                "pattern": WORDS_PATTERN,
+                "description": "words, not only white space; no control characters",
+            },
+            "Limit": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": settings.max_results,
+                "default": default_limit(settings),
+            },
+            "Category": category | {"description": "a category of the release served"},
+            "Session": {
+                "type": "string",
+                "pattern": SESSION_PATTERN,
+                "description": "a random id per visit, to tell visits apart without a cookie",
+            },
+            "Typing": {
+                "type": "integer",
+                "enum": [0, 1],
+                "default": 0,
+                "description": "1 while the customer is still typing: answered, not logged",
+            },
+            "SearchId": {
+                "type": "string",
+                "pattern": SEARCH_ID_PATTERN,
+                "description": "the search_id a search answered",
+            },
+            "ArticleId": article
+            | {"description": "a published article's id, as a number or its digits"},
+            "Missing": {
+                "type": "string",
+                "nullable": True,
+                "maxLength": MAX_MISSING_LENGTH,
+                "pattern": TEXT_PATTERN,
+                "description": "what the article lacked (redacted before it is stored)",
+            },
+            "GapGroup": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["key", "count", "first_seen", "last_seen", "examples"],
+                "properties": {
+                    "key": {"type": "string", "description": "the searches' normalised words"},
+                    "count": {"type": "integer", "minimum": 1},
+                    "first_seen": {"type": "string", "format": "date-time"},
+                    "last_seen": {"type": "string", "format": "date-time"},
+                    "examples": {"type": "array", "items": {"type": "string"}},
+                    "closest_article": {"type": "string", "nullable": True},
+                },
+            },
+        },
+        "responses": {
+            "Logged": {
+                "description": "logged",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["ok"],
+                            "properties": {"ok": {"type": "boolean", "enum": [True]}},
+                        }
+                    }
+                },
+            },
+            "BadRequest": _error("a parameter or the body breaks the rules above"),
+            "Unauthorized": _error(
+                "no admin token, or the wrong one", **{"WWW-Authenticate": "Bearer"}
+            ),
+            "TooLarge": _error(f"the body is over {MAX_BODY_BYTES} bytes"),
+            "NotJson": _error("the body is not sent as Content-Type: application/json"),
+            "TooManyRequests": _error(
+                f"over {settings.rate_limit} requests from this client in a minute",
+                **{"Retry-After": "seconds to wait"},
+            ),
+            "ServerError": _error("a bug: the service log has the details"),
+            "Unavailable": _error("no release of the index can be opened"),
+        },
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    }
+
+
+class ApiRoute(Route):
+    """A route that owns its path for every method: a method it lacks gets the API's JSON 405
+    with an Allow header (Route.handle raises it), never what the static site would answer."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        return (Match.FULL if match is Match.PARTIAL else match), child_scope
+
+
+async def api_not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    raise ApiError(404, f"no such API endpoint: {scope['path']}")
 
 
 def routes(site: ReleaseSite) -> list[BaseRoute]:
     return [
-        Route("/api/search", api_search, methods=["GET"]),
-        Route("/api/suggest", api_suggest, methods=["GET"]),
-        Route("/api/click", api_click, methods=["POST"]),
-        Route("/api/feedback", api_feedback, methods=["POST"]),
-        Route("/api/gaps", api_gaps, methods=["GET"]),
-        Route("/api/openapi.json", openapi, methods=["GET"], include_in_schema=False),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/api/{rest:path}", api_not_found, include_in_schema=False),
+        ApiRoute("/api/search", api_search, methods=["GET"]),
+        ApiRoute("/api/suggest", api_suggest, methods=["GET"]),
+        ApiRoute("/api/click", api_click, methods=["POST"]),
+        ApiRoute("/api/feedback", api_feedback, methods=["POST"]),
+        ApiRoute("/api/gaps", api_gaps, methods=["GET"]),
+        ApiRoute("/api/openapi.json", openapi, methods=["GET"], include_in_schema=False),
+        ApiRoute("/healthz", healthz, methods=["GET"]),
+        Mount("/api", app=api_not_found),  # any other path under /api/, with any method
         Mount("/", site),
     ]
 

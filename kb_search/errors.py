@@ -7,12 +7,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 log = logging.getLogger("kb_search.app")
+
+
+# The shape above as JSON Schema, for the OpenAPI document: every error answer has it.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["ok", "error", "status"],
+    "additionalProperties": False,
+    "properties": {
+        "ok": {"type": "boolean", "enum": [False]},
+        "error": {"type": "string", "minLength": 1, "description": "what was wrong, in words"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "HTTP's"},
+    },
+}
 
 
 class ApiError(HTTPException):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -17,18 +16,28 @@ if TYPE_CHECKING:
     from kb_search.versions import OpenIndex
 
 MAX_BODY_BYTES = 4096
-_SEARCH_ID = re.compile(r"[0-9a-f]{32}")
-_SESSION = re.compile(r"[0-9A-Za-z_-]{8,64}")
+
+# The rules below are both checked here and published in the OpenAPI document (kb_search.app),
+# written once, as regular expressions both Python and JSON Schema (ECMA-262) read alike.
+SEARCH_ID_PATTERN = "^[0-9a-f]{32}$"
+SESSION_PATTERN = "^[0-9A-Za-z_-]{8,64}$"
+# Control characters (Unicode Cc) but tab, line feed and carriage return, which are white space:
+# feedback is typed in a <textarea>, and its line breaks are collapsed like any other space.
+_CONTROL = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+TEXT_PATTERN = rf"^[^{_CONTROL}]*$"
+WORDS_PATTERN = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"  # and not only white space
+_REFUSED = re.compile(rf"[{_CONTROL}\ud800-\udfff]")  # and lone surrogates (JSON's "\ud800")
+_SEARCH_ID = re.compile(SEARCH_ID_PATTERN)
+_SESSION = re.compile(SESSION_PATTERN)
 
 
 def clean_text(value: str, name: str, max_length: int) -> str:
-    """Refuse control characters and overlong text; trim white space."""
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+    """Refuse control characters and text longer than `max_length` as sent; collapse white space."""
+    if _REFUSED.search(value):
         raise ApiError(400, f"{name} contains control characters")
-    value = " ".join(value.split())
     if len(value) > max_length:
         raise ApiError(400, f"{name} is too long (max {max_length} characters)")
-    return value
+    return " ".join(value.split())
 
 
 def query_params(request: Request, allowed: Collection[str]) -> dict[str, str]:

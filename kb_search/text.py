@@ -21,12 +21,15 @@ from whoosh.analysis import (
     RegexTokenizer,
     StemFilter,
     StopFilter,
+    SubstitutionFilter,
 )
 from whoosh.lang.porter import stem as porter_stem
 from whoosh.support.charset import accent_map
 
 # A word, with inner dots or apostrophes kept: "didn't", "example.com", "3.5".
-WORD_PATTERN = r"\w+(?:[.']\w+)*"
+WORD_PATTERN = r"\w+(?:[.'\u2019]\w+)*"
+# "didn't", "didn\u2019t" (a typographic apostrophe) and "didnt" are one word.
+_APOSTROPHES = "['\u2019]"
 # What redaction leaves in a text: `<email>`, `<order-number>`.
 PLACEHOLDER = re.compile(r"<[a-z-]+>")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
@@ -51,7 +54,12 @@ class Language:
 
     def word_analyzer(self) -> Analyzer:
         """Whole words as written, lowercase, accents folded: the vocabulary for spelling."""
-        return RegexTokenizer(self.token_pattern) | LowercaseFilter() | CharsetFilter(self._charset)
+        return (
+            RegexTokenizer(self.token_pattern)
+            | LowercaseFilter()
+            | SubstitutionFilter(_APOSTROPHES, "")
+            | CharsetFilter(self._charset)
+        )
 
     def index_analyzer(self) -> Analyzer:
         """Words, stop words dropped, stemmed: "Returns" and "retúrn" meet."""
@@ -97,7 +105,7 @@ def _analyzer(language: Language, kind: str) -> Analyzer:
 # Words that carry no meaning in a help-center search ("where is my order" is about "order").
 ENGLISH_STOP_WORDS = frozenset(
     "a an and are as at be been but by can could do does did for from get got has have "
-    "i if im in into is it its i'm me my of on or our please so some that the their "
+    "i if im in into is it its me my of on or our please so some that the their "
     "them then there this to us was we which who will with would you your yours want "
     "need help hi hello".split()
 )
