@@ -113,7 +113,7 @@ def open_existing_log(settings: Settings) -> QueryLog:
 
 
 def gaps(settings: Settings, limit: int) -> dict[str, Any]:
-    from kb_search.app import gaps_report
+    from kb_search.reports import gaps_report
 
     query_log = open_existing_log(settings)
     live = LiveIndex(settings.index_dir)

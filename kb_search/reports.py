@@ -1,10 +1,28 @@
-"""The gaps report as a terminal table, CSV, or Markdown to paste into a pull request."""
+"""The gaps report: each group with its closest article, as JSON-ready data, a terminal
+table, CSV, or Markdown to paste into a pull request."""
 
 from __future__ import annotations
 
 import csv
 import io
 from typing import Any
+
+from kb_search import search as engine
+from kb_search.querylog import QueryLog, to_dict
+from kb_search.versions import OpenIndex
+
+
+def gaps_report(query_log: QueryLog, index: OpenIndex, limit: int) -> dict[str, Any]:
+    """The log's gap report, each group with the closest existing article, if any."""
+    report = query_log.gaps(limit=limit)
+    for group in [*report.unanswered, *report.no_click]:
+        # A group without examples (written before examples had times) has only its key.
+        text = group.examples[0] if group.examples else group.key
+        closest = engine.search(index, text, limit=1, cache_size=1024)
+        if closest.results:
+            group.closest_article = str(closest.results[0].id)
+    return to_dict(report)
+
 
 KINDS = (
     ("unanswered", "Searches that found nothing"),

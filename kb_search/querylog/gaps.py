@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from rapidfuzz.distance import OSA
+
 from kb_search.redact import redact
 from kb_search.text import ENGLISH
 
 MAX_EXAMPLES = 5
 # The most searched forms one report merges; the rarest of a larger log are left out.
-MAX_FORMS = 50_000
+MAX_FORMS = 20_000
 # Latest searches with results and no click that one report groups.
 MAX_UNCLICKED = 5000
 
@@ -74,26 +76,13 @@ def _allowed_edits(word: str) -> int:
     return 0 if len(word) < 5 or "<" in word else 1 if len(word) < 9 else 2
 
 
-def _distance(a: str, b: str) -> int:
-    """Edits from a to b (insert, delete, substitute, swap two neighbours)."""
-    before, previous = [0] * (len(b) + 1), list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
-            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
-                cost = min(cost, before[j - 2] + 1)
-            current.append(cost)
-        before, previous = previous, current
-    return previous[-1]
-
-
 def words_close(a: str, b: str) -> bool:
     """Equal, or within the typos a word of their length allows (none under five letters)."""
     if a == b:
         return True
     allowed = min(_allowed_edits(a), _allowed_edits(b))
-    return allowed > 0 and abs(len(a) - len(b)) <= allowed and _distance(a, b) <= allowed
+    # OSA: insert, delete, substitute, or swap two neighbours ("retrun"), each one edit.
+    return allowed > 0 and OSA.distance(a, b, score_cutoff=allowed) <= allowed
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -131,17 +120,22 @@ def merge(groups: Iterable[GapGroup]) -> list[tuple[GapGroup, list[str]]]:
     Returns each merged group with the keys of the forms it holds (itself first).
     """
     ordered = sorted(groups, key=lambda g: (-g.count, g.key))
+    split = [group.key.split() for group in ordered]
     frequency: Counter[str] = Counter()
-    for group in ordered:
-        for word in group.key.split():
+    for group, words in zip(ordered, split, strict=True):
+        for word in words:
             frequency[word] += group.count
     canonical = canonical_words(frequency)
     merged: dict[str, tuple[GapGroup, list[str]]] = {}
-    for group in ordered:
-        form = " ".join(sorted(canonical[w] for w in group.key.split()))
-        if form not in merged:
-            merged[form] = (GapGroup(group.key, 0, group.first_seen, group.last_seen), [])
-        target, members = merged[form]
+    for group, words in zip(ordered, split, strict=True):
+        mapped = [canonical[w] for w in words]
+        form = group.key if mapped == words else " ".join(sorted(mapped))
+        found = merged.get(form)
+        if found is None:
+            merged[form] = (GapGroup(group.key, group.count, group.first_seen, group.last_seen),
+                            [group.key])  # fmt: skip
+            continue
+        target, members = found
         target.count += group.count
         target.first_seen = min(target.first_seen, group.first_seen)
         target.last_seen = max(target.last_seen, group.last_seen)
