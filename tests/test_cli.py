@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from kb_search.app import create_app
+from kb_search.articles import load
 from kb_search.cli import main
 from kb_search.config import Settings
+from kb_search.querylog.sqlite import MIGRATIONS
 from tests.conftest import copy_project
 
 
@@ -29,23 +32,41 @@ def test_kb_index_builds_and_reports(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, out, err = run(
         capsys, "index", "--docs-dir", str(docs), "--index-dir", str(tmp_path / "ix")
     )
+    published = len(load(docs).published)
     assert code == 0
-    assert "45 articles" in out and "indexed 45/45 articles" in err
+    assert f"{published} articles" in out and f"indexed {published}/{published} articles" in err
 
 
 def test_kb_index_reports_content_problems_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     docs = copy_project(tmp_path / "p") / "docs"
-    article = docs / "returns" / "damaged-item.md"
-    article.write_text(article.read_text().replace("id: 144", "id: 141"))
+    center = load(docs)
+    old, new = center.by_path("returns/return-policy.md"), center.by_path("returns/damaged-item.md")
+    assert old is not None and new is not None
+    article = docs / new.path
+    article.write_text(article.read_text().replace(f"id: {new.id}", f"id: {old.id}"))
     code, _, err = run(
         capsys, "index", "--docs-dir", str(docs), "--index-dir", str(tmp_path / "ix")
     )
     assert code == 1
-    assert "docs/returns/return-policy.md: front matter field 'id' 141 is already used" in err or (
-        "docs/returns/return-policy.md" in err and "'id' 141 is already used" in err
-    )
+    assert f"'id' {old.id} is already used by docs/returns/return-policy.md" in err
+    assert "Traceback" not in err
+
+
+def test_kb_build_fails_on_a_broken_link_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_project(tmp_path / "p")
+    article = project / "docs" / "returns" / "return-policy.md"
+    article.write_text(article.read_text() + "\nSee [the old page](no-such-page.md).\n")
+    config = str(project / "mkdocs.yml")
+    code, _, err = run(
+        capsys, "build", "--config", config, "--docs-dir", str(project / "docs"),
+        "--site-dir", str(tmp_path / "site"),
+    )  # fmt: skip
+    assert code == 2
+    assert "returns/return-policy.md" in err and "no-such-page.md" in err
     assert "Traceback" not in err
 
 
@@ -94,3 +115,28 @@ def test_the_kb_console_script_is_installed() -> None:
     assert result.returncode == 0
     for command in ("index", "serve", "gaps"):
         assert command in result.stdout
+
+
+def test_kb_draft_works_for_a_group_whose_examples_are_gone(
+    tmp_path: Path, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = copy_project(tmp_path / "p") / "docs"
+    log_db = tmp_path / "old.sqlite3"  # a log from before examples had their own times
+    conn = sqlite3.connect(log_db)
+    for statement in MIGRATIONS[0]:
+        conn.execute(str(statement))
+    seen = "2026-10-01T00:00:00.000000+00:00"
+    conn.execute(
+        "INSERT INTO gap_groups VALUES ('embroidery monogram', 4, ?, ?, '[]')", (seen, seen)
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    code, out, err = run(
+        capsys, "draft", "1", "--category", "products", "--docs-dir", str(docs),
+        "--index-dir", str(settings.index_dir), "--log-db", str(log_db),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "Traceback" not in err and "past retention" in err
+    draft = Path(out.strip())
+    assert draft.parent == docs / "products" and "status: draft" in draft.read_text()
