@@ -14,7 +14,7 @@ from kb_search.app import create_app
 from kb_search.articles import load
 from kb_search.config import Settings
 from kb_search.versions import LiveIndex, build
-from tests.conftest import ROOT
+from tests.conftest import ROOT, copy_project
 
 
 def search(client: TestClient, q: str, **params: str) -> dict:  # type: ignore[type-arg]
@@ -114,9 +114,18 @@ def test_category_filter_keeps_to_that_category(client: TestClient) -> None:
     assert body["results"] and {r["category"] for r in body["results"]} == {"payments"}
 
 
-def test_writers_synonyms_apply_at_query_time(client: TestClient) -> None:
-    assert "parcel" in (ROOT / "docs" / "synonyms.yml").read_text()
-    assert search(client, "shipment never came")["results"][0]["title"] == "Parcel not received"
+def test_writers_synonyms_apply_at_query_time(settings: Settings, tmp_path: Path) -> None:
+    # "rebate" is in no article, only in synonyms.yml's refund group.
+    docs = copy_project(tmp_path / "p") / "docs"
+    with_synonyms, without = tmp_path / "with", tmp_path / "without"
+    build(load(docs), with_synonyms)
+    (docs / "synonyms.yml").write_text("[]\n")
+    build(load(docs), without)
+    for root, expected in ((with_synonyms, "refunds"), (without, None)):
+        app = create_app(Settings.from_env({}, **{**vars(settings), "index_dir": root}))
+        with TestClient(app) as client:
+            results = search(client, "rebate")["results"]
+        assert (results[0]["category"] if results else None) == expected
 
 
 def test_suggestions_for_first_keystrokes(client: TestClient) -> None:
