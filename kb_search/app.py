@@ -41,7 +41,9 @@ from kb_search.params import (
     search_id_param,
     session_param,
 )
-from kb_search.querylog import QueryLog, SearchEvent, to_dict
+from kb_search.querylog import SearchEvent
+from kb_search.querylog.writer import StoreBusy
+from kb_search.reports import gaps_report
 from kb_search.security import SecurityHeaders
 from kb_search.service import Service, log_safely, purge_regularly
 from kb_search.sitefiles import ReleaseSite
@@ -104,8 +106,7 @@ def api_search(request: Request) -> Response:
                 query: {type: string, description: the query as searched (white space collapsed)}
                 corrected: {type: string, nullable: true, description: the query with typos fixed}
                 total: {type: integer, minimum: 0, description: how many articles are relevant}
-                search_id: {type: string, nullable: true, pattern: '^[0-9a-f]{32}$',
-                  description: "for /api/click and /api/feedback; null while typing"}
+                search_id: {$ref: '#/components/schemas/SearchIdOrNull'}
                 results:
                   type: array
                   items:
@@ -251,8 +252,7 @@ async def api_feedback(request: Request) -> Response:
               article_id: {$ref: '#/components/schemas/ArticleId'}
               helpful: {type: boolean}
               missing: {$ref: '#/components/schemas/Missing'}
-              search_id: {type: string, nullable: true, pattern: '^[0-9a-f]{32}$',
-                description: the search that led to the article, if any}
+              search_id: {$ref: '#/components/schemas/SearchIdOrNull'}
     responses:
       200: {$ref: '#/components/responses/Logged'}
       400: {$ref: '#/components/responses/BadRequest'}
@@ -319,19 +319,11 @@ def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs
     require_admin(request, svc.settings.admin_token)
     params = query_params(request, {"limit"})
     limit = int_param(params, "limit", 50, 1, 500)
-    report = gaps_report(svc.log, svc.open_index(), limit)
+    try:
+        report = gaps_report(svc.log, svc.open_index(), limit)
+    except StoreBusy as error:
+        raise ApiError(503, f"the gap report is not available just now: {error}") from None
     return JSONResponse({"ok": True, **report})
-
-
-def gaps_report(query_log: QueryLog, index: OpenIndex, limit: int) -> dict[str, Any]:
-    """The log's gap report, each group with the closest existing article, if any."""
-    report = query_log.gaps(limit=limit)
-    for group in [*report.unanswered, *report.no_click]:
-        # Past retention a group keeps only its key (redacted, normalised words): search that.
-        closest = engine.search(index, group.examples[0] if group.examples else group.key, limit=1)
-        if closest.results:
-            group.closest_article = str(closest.results[0].id)
-    return to_dict(report)
 
 
 def require_admin(request: Request, token: str) -> None:
@@ -378,7 +370,7 @@ def healthz(request: Request) -> Response:
                     retrying: {type: boolean}
                     last_error: {type: string, nullable: true}
                 searches_not_logged: {type: integer, minimum: 0,
-                  description: answered but not logged, their client having sent too many}
+                  description: "answered but not logged: their client sent too many"}
       500: {$ref: '#/components/responses/ServerError'}
       503: {$ref: '#/components/responses/Unavailable'}
     """
@@ -430,6 +422,11 @@ def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
     else:
         article = {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
         category = {"type": "string"}
+    search_id = {
+        "type": "string",
+        "pattern": SEARCH_ID_PATTERN,
+        "description": "the search_id a search answered",
+    }
     return {
         "schemas": {
             "Error": ERROR_SCHEMA,
@@ -457,11 +454,9 @@ def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
                 "default": 0,
                 "description": "1 while the customer is still typing: answered, not logged",
             },
-            "SearchId": {
-                "type": "string",
-                "pattern": SEARCH_ID_PATTERN,
-                "description": "the search_id a search answered",
-            },
+            "SearchId": search_id,
+            "SearchIdOrNull": search_id
+            | {"nullable": True, "description": "null: a search while typing, or none"},
             "ArticleId": article
             | {"description": "a published article's id, as a number or its digits"},
             "Missing": {

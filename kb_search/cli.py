@@ -16,6 +16,7 @@ from typing import Any
 from kb_search import articles, reports
 from kb_search.config import SETTINGS, Settings, SettingsError
 from kb_search.querylog import QueryLog
+from kb_search.querylog.writer import StoreBusy
 from kb_search.semantic import Encoder
 from kb_search.sitebuild import SiteBuildError, build_site
 from kb_search.versions import IndexUnavailable, LiveIndex, build, current_site, link_site
@@ -432,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except articles.ContentError as error:
         print("Help center content has problems:\n" + str(error), file=sys.stderr)
         return 1
-    except (SettingsError, IndexUnavailable, CommandError, SiteBuildError) as error:
+    except (SettingsError, IndexUnavailable, CommandError, SiteBuildError, StoreBusy) as error:
         print(f"kb: {error}", file=sys.stderr)
         return 2
     except SystemExit as stop:

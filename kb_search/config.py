@@ -53,8 +53,10 @@ def _origins(text: str) -> tuple[str, ...]:
 
 def _log_url(text: str) -> str:
     """`sqlite:///path`; a bare path (the old KB_LOG_DB) is taken as a SQLite file."""
+    if not text.strip():
+        raise ValueError("is empty: give sqlite:///<path>, or set KB_LOG_SEARCHES=off")
     if "://" not in text:
-        return "sqlite:///" + text if text else ""
+        return "sqlite:///" + text
     if not text.startswith("sqlite:///"):
         raise ValueError("must be sqlite:///<path> (for example sqlite:///var/querylog.sqlite3)")
     return text

@@ -24,7 +24,12 @@ ERROR_SCHEMA: dict[str, Any] = {
     "properties": {
         "ok": {"type": "boolean", "enum": [False]},
         "error": {"type": "string", "minLength": 1, "description": "what was wrong, in words"},
-        "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "HTTP's"},
+        "status": {
+            "type": "integer",
+            "minimum": 400,
+            "maximum": 599,
+            "description": "the HTTP status code",
+        },
     },
 }
 

@@ -27,6 +27,8 @@ PHRASE_FIELDS = ("title", "queries")
 ALL_FIELD = "all"
 # The whole words of an article as written: the vocabulary for spelling correction.
 SPELL_FIELD = "spell"
+# What a release's records look like; a release of another format is refused, not misread.
+RELEASE_FORMAT = 2
 # One field that customers' words are matched against, each part repeated by its weight: BM25F
 # (term frequencies summed across fields before saturation), with one posting list per word
 # instead of one per word and field. A match in a title or a customer query outweighs a
@@ -90,10 +92,9 @@ def article_record(
     article: Article, category_title: str, language: Language = ENGLISH
 ) -> dict[str, Any]:
     """What a search result shows, stored once per article."""
+    # Plain tuples: a stored class would tie every built release to its module path.
     sections = [
-        SectionRecord(
-            s.heading, s.anchor, s.text, language.stems(s.heading), language.stems(s.text)
-        )
+        (s.heading, s.anchor, s.text, language.stems(s.heading), language.stems(s.text))
         for s in split_sections(article.markdown)
     ]
     return {
@@ -111,7 +112,7 @@ def article_record(
 
 
 def _document(article: Article, record: dict[str, Any]) -> dict[str, Any]:
-    sections: list[SectionRecord] = record["sections"]
+    sections = [SectionRecord(*s) for s in record["sections"]]
     fields = {
         "title": article.title,
         "summary": article.summary,

@@ -16,6 +16,8 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kb_search.sitefiles import POLICY_KEY
+
 _INLINE_SCRIPT = re.compile(
     r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>"
     r"(.*?)</script>",
@@ -72,10 +74,9 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                # Asked when the page is sent: the release that served it is the one open now.
-                headers["Content-Security-Policy"] = (
-                    API_POLICY if is_api else self.site_policy(scope)
-                )
+                # The policy of the release that served the page (a switch may come between).
+                page_policy = scope.get(POLICY_KEY) or self.site_policy(scope)
+                headers["Content-Security-Policy"] = API_POLICY if is_api else page_policy
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "same-origin"

@@ -52,12 +52,12 @@ class Service:
         except IndexUnavailable as error:
             raise ApiError(503, f"search is not ready: {error}") from None
 
-    def site_files(self) -> SiteFiles | None:
+    def site_files(self) -> tuple[SiteFiles, str] | None:
         try:
             site = self.index.current().site
         except IndexUnavailable:
             return None
-        return site.files if site else None
+        return (site.files, site.policy) if site else None
 
     def site_policy(self) -> str:
         serving = self.index.serving()

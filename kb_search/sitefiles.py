@@ -30,7 +30,10 @@ class SiteFiles(StaticFiles):
         return response
 
 
-SiteOf = Callable[[Scope], "SiteFiles | None"]
+# A release's files and its Content-Security-Policy, or None when it has no site.
+SiteOf = Callable[[Scope], "tuple[SiteFiles, str] | None"]
+# Where the page's own policy travels to the security headers.
+POLICY_KEY = "kb.site_policy"
 
 
 class ReleaseSite:
@@ -42,11 +45,13 @@ class ReleaseSite:
         self.site_of = site_of  # may open a new release: called in a worker thread
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        files = await run_in_threadpool(self.site_of, scope)
-        if files is None:
+        site = await run_in_threadpool(self.site_of, scope)
+        if site is None:
             response = PlainTextResponse(
                 "The help center's pages are not built yet: run `kb release`.", status_code=503
             )
             await response(scope, receive, send)
             return
+        files, policy = site
+        scope[POLICY_KEY] = policy  # the policy of the release that serves this page
         await files(scope, receive, send)

@@ -41,7 +41,7 @@ class Language:
 
     code: str
     stop_words: frozenset[str]
-    stem: Callable[[str], str]
+    stem: Callable[[str], str]  # thread-safe and cached: every request thread uses it
     # Letters that stay as they are when accents are folded (Swedish å, ä, ö are letters).
     keep_letters: str = ""
     token_pattern: str = WORD_PATTERN
@@ -66,7 +66,9 @@ class Language:
         return (
             self.word_analyzer()
             | StopFilter(stoplist=self.stop_words, minsize=1)
-            | StemFilter(stemfn=self.stem)
+            # Whoosh's own stem cache has no lock, and every request thread shares this
+            # analyzer: `stem` brings its own thread-safe cache (see english_stem).
+            | StemFilter(stemfn=self.stem, cachesize=None)
         )
 
     def query_analyzer(self) -> Analyzer:
@@ -92,7 +94,7 @@ class Language:
         """
         placeholders = PLACEHOLDER.findall(redacted)
         text = _NUMBER.sub(" <n> ", PLACEHOLDER.sub(" ", redacted))
-        numbers = ["<n>"] * text.count("<n>")
+        numbers = ["<n>"] if "<n>" in text else []
         words = self.stems(text.replace("<n>", " ")) or self.words(text.replace("<n>", " "))
         return " ".join(sorted({*placeholders, *numbers, *words}))
 
@@ -110,5 +112,13 @@ ENGLISH_STOP_WORDS = frozenset(
     "need help hi hello".split()
 )
 
-ENGLISH = Language("en", ENGLISH_STOP_WORDS, porter_stem)
+
+@functools.lru_cache(maxsize=50_000)  # thread-safe, unlike Whoosh's; a module-level name pickles
+def english_stem(word: str) -> str:
+    """Porter's stemmer, cached: the same few thousand words are stemmed all day."""
+    result: str = porter_stem(word)
+    return result
+
+
+ENGLISH = Language("en", ENGLISH_STOP_WORDS, english_stem)
 LANGUAGES = {language.code: language for language in (ENGLISH,)}

@@ -34,7 +34,7 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.searching import Searcher
 
 from kb_search.articles import HelpCenter
-from kb_search.schema import SPELL_FIELD, scoring, write_index
+from kb_search.schema import RELEASE_FORMAT, SPELL_FIELD, SectionRecord, scoring, write_index
 from kb_search.security import inline_script_hashes, site_policy
 from kb_search.semantic import ArticleVectors, Encoder, article_texts, save_vectors
 from kb_search.sitefiles import SiteFiles
@@ -103,6 +103,7 @@ def build(
         if site is not None:
             site(staging / SITE)
         meta = {
+            "format": RELEASE_FORMAT,
             "version": version,
             "articles": len(indexed),
             "built_at": time.time(),
@@ -113,9 +114,17 @@ def build(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    previous = _pointer(root)
     point_to(root, version)
-    remove_old(root, keep_replaced_seconds)
+    remove_old(root, keep_replaced_seconds, keep=frozenset({previous}))
     return root / version
+
+
+def _pointer(root: Path) -> str:
+    try:
+        return (root / CURRENT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
 
 
 def point_to(root: Path, version: str) -> None:
@@ -126,10 +135,7 @@ def point_to(root: Path, version: str) -> None:
 
 def current_site(root: Path) -> Path | None:
     """The current release's site folder, if there is a release with a site."""
-    try:
-        version = (root / CURRENT).read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
+    version = _pointer(root)
     folder = root / version / SITE
     return folder if _VERSION.fullmatch(version) and folder.is_dir() else None
 
@@ -138,16 +144,26 @@ def _built_at(version: str) -> float:
     return datetime.strptime(version[:21], _VERSION_TIME).replace(tzinfo=UTC).timestamp()
 
 
-def remove_old(root: Path, keep_replaced_seconds: float, now: float | None = None) -> None:
-    """Remove releases replaced longer ago than `keep_replaced_seconds`, except the newest two,
-    and staging folders left behind by a build that was killed."""
+def remove_old(
+    root: Path,
+    keep_replaced_seconds: float,
+    now: float | None = None,
+    keep: frozenset[str] = frozenset(),
+) -> None:
+    """Remove releases replaced longer ago than `keep_replaced_seconds` (a release counts as
+    replaced when the next newer one was built), and staging folders a killed build left.
+
+    The current release, the one served before it (after a rollback, maybe not the newest:
+    `keep`) and the newest two are always kept."""
     now = time.time() if now is None else now
     versions = sorted(p.name for p in root.iterdir() if _VERSION.fullmatch(p.name) and p.is_dir())
-    for old, successor in itertools.pairwise(versions[:-1]):  # the newest two stay
-        if now - _built_at(successor) > keep_replaced_seconds:
+    kept = {*keep, _pointer(root), *versions[-2:]}
+    for old, successor in itertools.pairwise(versions):
+        if old not in kept and now - _built_at(successor) > keep_replaced_seconds:
             shutil.rmtree(root / old, ignore_errors=True)
     for staging in root.glob(f"{STAGING}*"):
-        if now - _built_at(staging.name.removeprefix(STAGING)) > 3600:
+        name = staging.name.removeprefix(STAGING)
+        if _VERSION.fullmatch(name) and now - _built_at(name) > 3600:
             shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -163,6 +179,10 @@ class Site:
     def open(cls, folder: Path) -> Site:
         files = SiteFiles(directory=folder, html=True)
         return cls(folder, files, site_policy(inline_script_hashes(folder)))
+
+
+def _named(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "sections": [SectionRecord(*s) for s in record["sections"]]}
 
 
 @dataclass
@@ -188,6 +208,10 @@ class OpenIndex:
     @classmethod
     def open(cls, folder: Path) -> OpenIndex:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
+        if meta.get("format") != RELEASE_FORMAT:
+            raise IndexUnavailable(
+                f"release {folder.name} was built by another version of kb: run `kb release`"
+            )
         storage = RamStorage()
         for path in folder.iterdir():
             if path.is_file() and "MAIN" in path.name:  # Whoosh's table of contents and segments
@@ -196,7 +220,7 @@ class OpenIndex:
         try:
             # Reading every stored record and the whole vocabulary also proves the files whole.
             stored = list(searcher.reader().iter_docs())
-            records = {str(fields["id"]): fields["record"] for _, fields in stored}
+            records = {str(fields["id"]): _named(fields["record"]) for _, fields in stored}
             # Hits are mapped to ids by document number: reading stored fields per hit is slow.
             ids = {docnum: str(fields["id"]) for docnum, fields in stored}
             synonyms = Synonyms(meta["synonyms"])
@@ -245,10 +269,12 @@ class OpenIndex:
 
 
 class LiveIndex:
-    """Follows the release root's CURRENT; switches when `kb index` or `kb release` moves it."""
+    """Follows the release root's CURRENT; switches when `kb index` or `kb release` moves it.
 
-    # A replaced release stays open this long, so searches already running on it can finish.
-    RETIRE_AFTER_SECONDS = 60.0
+    A replaced release is simply let go: it lives in memory, so requests still using it finish
+    on it, and it is freed when the last of them is done.
+    """
+
     # A new release is noticed within this long.
     CHECK_SECONDS = 1.0
     # A release that failed to open is tried again after this long (its files may be mended).
@@ -258,7 +284,6 @@ class LiveIndex:
         self.root = root
         self.problem: str | None = None  # why the newest release is not the one served
         self._open: OpenIndex | None = None
-        self._retired: list[tuple[float, OpenIndex]] = []
         self._failed: dict[str, float] = {}
         self._checked = float("-inf")
         self._lock = threading.Lock()
@@ -272,11 +297,14 @@ class LiveIndex:
         opened = self._open
         if opened is not None and time.monotonic() - self._checked < self.CHECK_SECONDS:
             return opened
-        with self._lock:
+        # One thread looks (and opens a new release); the others keep the open one meanwhile.
+        if not self._lock.acquire(blocking=opened is None):
+            return opened  # type: ignore[return-value]  # not None: it did not block
+        try:
             now = time.monotonic()
             if self._open is not None and now - self._checked < self.CHECK_SECONDS:
-                return self._open  # another thread checked meanwhile
-            self._checked = now  # other threads keep the open release while this one switches
+                return self._open  # another thread looked meanwhile
+            self._checked = now
             try:
                 self._follow(now)
             except IndexUnavailable as error:
@@ -287,17 +315,17 @@ class LiveIndex:
                 if self.problem != problem:  # said once, not on every check
                     log.error("%s", problem)
                 self.problem = problem
-            if self._open is None:  # only when the pointer is missing, just raised
-                raise IndexMissing(f"no search index in {self.root}: run `kb index`")
-            self._retire(now)
+            assert self._open is not None  # _follow opened one or raised
             return self._open
+        finally:
+            self._lock.release()
 
     def _follow(self, now: float) -> None:
         """Open the release CURRENT names, unless it is open; raise IndexUnavailable if not."""
         try:
             version = (self.root / CURRENT).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            raise IndexMissing(f"no search index in {self.root}: run `kb index`") from None
+            raise IndexMissing(f"no search index in {self.root}: run `kb release`") from None
         except (OSError, UnicodeDecodeError) as error:
             raise IndexUnavailable(f"{self.root / CURRENT} cannot be read: {error}") from None
         if self._open is not None and self._open.version == version:
@@ -313,25 +341,11 @@ class LiveIndex:
         except Exception as error:
             self._failed[version] = now
             raise IndexUnavailable(f"release {version} could not be opened: {error}") from None
-        if self._open is not None:
-            self._retired.append((now, self._open))
         self._open, self.problem = opened, None
         self._failed.clear()
 
-    def _retire(self, now: float) -> None:
-        keep = []
-        for retired_at, old in self._retired:
-            if now - retired_at > self.RETIRE_AFTER_SECONDS:
-                old.close()
-            else:
-                keep.append((retired_at, old))
-        self._retired = keep
-
     def close(self) -> None:
         with self._lock:
-            for _, old in self._retired:
-                old.close()
-            self._retired = []
             if self._open is not None:
                 self._open.close()
                 self._open = None

@@ -8,19 +8,8 @@ import pytest
 
 from kb_search.articles import ContentError, load
 from kb_search.synonyms import load_synonyms
-from kb_search.text import ENGLISH
 from kb_search.versions import LiveIndex, build
 from tests.conftest import copy_project
-
-
-def stems(text: str) -> list[str]:
-    return ENGLISH.stems(text)
-
-
-def test_analysis_folds_accents_case_plurals_and_stop_words() -> None:
-    assert stems("Retúrns") == stems("return")
-    assert stems("Where is my order?") == ["where", "order"]
-    assert stems("parcels") == stems("parcel")
 
 
 def test_long_builds_report_progress(tmp_path: Path) -> None:

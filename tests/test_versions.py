@@ -7,6 +7,7 @@ process with SIGBUS (Whoosh memory-maps segments).
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from kb_search.versions import (
     LiveIndex,
     build,
     link_site,
+    point_to,
     remove_old,
 )
 from tests.conftest import ROOT, copy_project
@@ -229,3 +231,41 @@ def test_the_page_policy_follows_the_release_that_serves_it(
         hashes = inline_script_hashes(built_site)
         assert hashes and all(h in policy for h in hashes)
         assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_a_release_built_by_another_version_is_refused_clearly(
+    tmp_path: Path, center: HelpCenter, settings: Settings
+) -> None:
+    root = tmp_path / "releases"
+    folder = build(center, root)
+    meta = json.loads((folder / "meta.json").read_text())
+    del meta["format"]  # as kb built them before releases had a format
+    (folder / "meta.json").write_text(json.dumps(meta))
+    with app_on(root, settings) as client:
+        response = client.get("/api/search", params={"q": "return"})
+    assert response.status_code == 503
+    assert "built by another version of kb: run `kb release`" in response.json()["error"]
+
+
+def test_after_a_rollback_the_next_build_keeps_the_release_rolled_back_to(
+    tmp_path: Path, center: HelpCenter
+) -> None:
+    root = tmp_path / "releases"
+    versions = [build(center, root).name for _ in range(3)]
+    point_to(root, versions[0])  # the operator rolls back two releases
+    newest = build(center, root, keep_replaced_seconds=0).name
+    left = sorted(p.name for p in root.iterdir() if p.is_dir())
+    assert versions[0] in left and newest in left
+    assert (root / CURRENT).read_text() == newest
+
+
+def test_a_stray_folder_in_the_release_root_does_not_break_a_build(
+    tmp_path: Path, center: HelpCenter
+) -> None:
+    root = tmp_path / "releases"
+    build(center, root)
+    (root / ".staging-old-copy").mkdir()  # an operator's copy, or a name from elsewhere
+    (root / "notes").mkdir()
+    newest = build(center, root, keep_replaced_seconds=0).name
+    assert (root / CURRENT).read_text() == newest
+    assert (root / ".staging-old-copy").is_dir() and (root / "notes").is_dir()

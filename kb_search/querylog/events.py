@@ -32,9 +32,10 @@ class SearchEvent:
     at: datetime = field(default_factory=_now)
 
     def same_as(self) -> Hashable:
-        """Searches alike in all but id and time are stored together (one hot query is many)."""
+        """Searches alike in all but id, visit and time are stored together: one hot query
+        from many customers is one group (each row keeps its own id, visit and time)."""
         return ("search", self.query, self.result_count, self.top_result, self.category,
-                self.corrected, self.session)  # fmt: skip
+                self.corrected)  # fmt: skip
 
 
 @dataclass(frozen=True)

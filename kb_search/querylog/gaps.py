@@ -72,8 +72,15 @@ def normalise(query: str) -> str:
     return ENGLISH.normalise(redact(query))
 
 
+# Longer words are taken as typed, as search takes them: no customer mistypes a 21-letter
+# word, and the deletion variants of long random strings would fill memory.
+MAX_TYPO_LENGTH = 20
+
+
 def _allowed_edits(word: str) -> int:
-    return 0 if len(word) < 5 or "<" in word else 1 if len(word) < 9 else 2
+    if len(word) < 5 or len(word) > MAX_TYPO_LENGTH or "<" in word:
+        return 0
+    return 1 if len(word) < 9 else 2
 
 
 def words_close(a: str, b: str) -> bool:

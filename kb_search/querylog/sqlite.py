@@ -21,6 +21,7 @@ from kb_search.querylog.events import ClickEvent, Event, FeedbackEvent, SearchEv
 from kb_search.querylog.gaps import MAX_EXAMPLES, ArticleFeedback, GapGroup, normalise
 from kb_search.querylog.writer import Batch, StoreBusy
 from kb_search.redact import redact
+from kb_search.text import ENGLISH
 
 log = logging.getLogger("kb_search.querylog")
 
@@ -31,23 +32,25 @@ _LOCK_WAIT_SECONDS = 1.0
 _BUSY = ("locked", "busy", "full", "disk i/o", "unable to open", "readonly")
 
 
-def _rekey_gap_groups(conn: sqlite3.Connection) -> None:
-    """Version 1 grouped by its own stemmer; group again with the search's analysis."""
-    groups = conn.execute("SELECT key, count, first_seen, last_seen, examples FROM gap_groups")
-    for key, count, first_seen, last_seen, examples in groups.fetchall():
-        new_key = normalise(key)
-        conn.execute(
-            "INSERT INTO gap_groups2 VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
-            " count = count + excluded.count, first_seen = min(first_seen, excluded.first_seen),"
-            " last_seen = max(last_seen, excluded.last_seen)",
-            (new_key, count, first_seen, last_seen),
-        )
-        for text in json.loads(examples):
-            conn.execute(
-                "INSERT OR IGNORE INTO gap_examples VALUES (?, ?, ?)", (new_key, text, last_seen)
-            )
-    for (query,) in conn.execute("SELECT DISTINCT query FROM searches").fetchall():
-        conn.execute("UPDATE searches SET norm = ? WHERE query = ?", (normalise(query), query))
+def _upgrade_texts(conn: sqlite3.Connection) -> None:
+    """Version 1 grouped by its own stemmer and redacted less (no names, passwords, codes):
+    redact every stored text again and group again with the search's analysis."""
+    conn.create_function("kb_clean", 1, clean, deterministic=True)
+    conn.create_function("kb_normalise", 1, normalise, deterministic=True)
+    conn.execute(
+        "UPDATE searches SET query = kb_clean(query), corrected = kb_clean(corrected),"
+        " norm = kb_normalise(kb_clean(query))"
+    )
+    conn.execute("UPDATE feedback SET missing = kb_clean(missing)")
+    conn.execute(
+        "INSERT INTO gap_groups2 SELECT kb_normalise(key), SUM(count), MIN(first_seen),"
+        " MAX(last_seen) FROM gap_groups GROUP BY kb_normalise(key)"
+    )
+    # Version 1 kept a group's first examples, so they are as old as the group itself.
+    conn.execute(
+        "INSERT OR IGNORE INTO gap_examples SELECT kb_normalise(g.key), kb_clean(e.value),"
+        " g.first_seen FROM gap_groups g, json_each(g.examples) e"
+    )
 
 
 Migration = Sequence[str | Callable[[sqlite3.Connection], None]]
@@ -72,7 +75,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL)",
         "CREATE TABLE gap_examples (key TEXT NOT NULL, text TEXT NOT NULL, at TEXT NOT NULL,"
         " PRIMARY KEY (key, text))",
-        _rekey_gap_groups,
+        _upgrade_texts,
         "DROP TABLE gap_groups",
         "ALTER TABLE gap_groups2 RENAME TO gap_groups",
         "CREATE INDEX gap_groups_count ON gap_groups (count, last_seen)",
@@ -139,6 +142,8 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # Deleted text is overwritten, not left in free pages (not every SQLite build does it).
+        conn.execute("PRAGMA secure_delete = ON")
         if _schema_version(conn) != SCHEMA_VERSION:
             with _transaction(conn):  # another process may have migrated meanwhile: ask again
                 version = _schema_version(conn)
@@ -160,7 +165,7 @@ def _write_searches(conn: sqlite3.Connection, group: list[SearchEvent]) -> None:
     """Searches alike but for id and time: one redaction, one insert, one gap-count update."""
     first = group[0]
     query = clean(first.query) or ""
-    norm = normalise(query)
+    norm = ENGLISH.normalise(query)  # `query` is redacted already
     corrected = clean(first.corrected)
     rows = [
         (e.search_id, iso(e.at), query, norm, e.result_count, e.top_result, e.category,
@@ -267,8 +272,11 @@ class SQLiteStore:
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        with closing(connect(self.path)) as conn:
-            yield conn
+        try:
+            with closing(connect(self.path)) as conn:
+                yield conn
+        except sqlite3.OperationalError as error:  # locked by an upgrade, say: try later
+            raise StoreBusy(f"the query log is busy: {error}") from error
 
     def gap_groups(self, limit: int) -> list[GapGroup]:
         """The most searched groups of unanswered searches, without examples."""
@@ -323,6 +331,9 @@ class SQLiteStore:
             ]
             conn.execute("DELETE FROM gap_examples WHERE at < ?", (at,))
             conn.execute("DELETE FROM gap_groups WHERE last_seen < ?", (at,))
+        with self._reading() as conn:
+            # The write-ahead log still holds the deleted rows' pages until checkpointed.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return sum(deleted)
 
     def describe(self) -> dict[str, Any]:

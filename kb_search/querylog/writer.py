@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from kb_search.querylog.events import Event
 
@@ -201,7 +201,3 @@ class BatchingWriter:
                 self._dropped,
             )
             self._warned_at, self._unreported_drops = now, 0
-
-
-def health_dict(name: str, health: WriterHealth) -> dict[str, Any]:
-    return {"backend": name, **vars(health)}

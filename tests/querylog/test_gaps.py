@@ -73,3 +73,11 @@ def test_many_distinct_forms_are_merged_correctly() -> None:
     result = merged(*forms, *typos, *[(f"{w} {w[::-1]}", 1) for w in words])
     assert len(result) == 2 * len(words)  # each typo joined its form; the third set stayed apart
     assert sorted({count for _, count, _ in result}) == [1, 2]
+
+
+def test_very_long_words_are_taken_as_typed() -> None:
+    # Their typo neighbourhoods would fill memory: 400 such forms once took 2.4 GB.
+    rng = random.Random(11)
+    long_words = ["".join(rng.choices("abcdefghij", k=190)) for _ in range(300)]
+    result = merged(*[(word, 1) for word in long_words], (long_words[0] + "x", 1))
+    assert len(result) == len(long_words) + 1

@@ -279,3 +279,16 @@ def test_a_log_written_by_the_first_version_is_upgraded(tmp_path: Path) -> None:
     assert top.examples == ["return policy", "retrun policy"]
     assert (other.key, other.count, other.examples) == ("gift wrap", 2, [])
     assert rows(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
+def test_purged_text_is_gone_from_the_files_while_the_log_runs(
+    querylog: QueryLog, db: Path
+) -> None:
+    now = datetime.now(UTC)
+    querylog.record_search(search("zanzibarian towels", at=now - timedelta(days=200)))
+    querylog.record_feedback("101", helpful=False, missing="zanzibarian sizes")
+    querylog.record_search(search("gift wrap", at=now))
+    assert querylog.flush(timeout=10)
+    querylog.purge(now=now + timedelta(days=91))  # the feedback is now past retention too
+    raw = b"".join(f.read_bytes() for f in db.parent.iterdir() if f.is_file())
+    assert b"zanzibarian" not in raw  # neither in the database nor in its write-ahead log

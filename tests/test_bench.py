@@ -1,0 +1,91 @@
+"""`make bench`'s whole reporting path on a tiny corpus: real index builds, real searches, the
+real model, real mkdocs builds, a real service under real wrk. It keeps the report from
+breaking again: a figure without a target, or a target the run neither met nor missed, fails."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+SIZES = (10, 100)
+HTTP_TARGETS = {"search_vs_healthz", "logging_on_vs_off"}
+RELIABILITY_TARGETS = {
+    "gaps_report_s",
+    "api_gaps_s",
+    "kb_gaps_s",
+    "rows_lost_hot_query",
+    "rows_lost_during_lock",
+    "ms_of_searches_lost_to_kill_9",
+    "failed_requests_during_releases",
+}
+SEMANTIC_TARGETS = {f"hybrid_p99_ms_{SIZES[0]}", "semantic_cold_start_s"}
+
+
+def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    default_output = ROOT / "bench" / "results.json"
+    before = default_output.stat().st_mtime_ns if default_output.exists() else None
+    # The HTTP part needs wrk, which `make test` installs; without it, that part alone is left out.
+    has_wrk = shutil.which("wrk") is not None
+    env = {
+        **os.environ,
+        "BENCH_SIZES": ",".join(map(str, SIZES)),
+        "BENCH_QUERIES": "40",
+        "BENCH_LOAD_SECONDS": "1",
+        "BENCH_BUILD_RUNS": "1",
+        "BENCH_GAP_FORMS": "2000",
+        "BENCH_LOCK_SECONDS": "2",
+        "BENCH_SKIP": "" if has_wrk else "http,reliability",
+    }
+    env.pop("BENCH_OUTPUT", None)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--output", str(output)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=280,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = run.stdout
+
+    # The latency table: every corpus at every size, with its nonsense column.
+    assert re.search(r"^\s+corpus\s+articles\s+build s\s+p50 ms.*nonsense p50 ms", out, re.M), out
+    for label, size in [("real", 45)] + [
+        (c, s) for c in ("worst case", "realistic") for s in SIZES
+    ]:
+        assert re.search(rf"^\s+{label}\s+{size}\s", out, re.M), (label, size, out)
+
+    results = json.loads(output.read_text(encoding="utf-8"))
+    targets = set(results["targets"])
+    assert results["no_target"] == []
+    assert set(results["ratios"]) <= targets
+    assert set(results["met"]) == set(results["ratios"])
+    assert all(isinstance(met, bool) for met in results["met"].values())
+    may_be_missing = (set() if has_wrk else HTTP_TARGETS | RELIABILITY_TARGETS) | (
+        set() if importlib.util.find_spec("sentence_transformers") else SEMANTIC_TARGETS
+    )
+    assert set(results["not_measured"]) == targets - set(results["met"])
+    assert set(results["not_measured"]) <= may_be_missing, results["not_measured"]
+    assert {f"p99_ms_{SIZES[1]}", f"realistic_p99_ms_{SIZES[1]}", "nonsense_vs_ordinary_p50"} <= (
+        set(results["met"])
+    )
+    # Each target has its line in the report, met or not (or why it was not measured).
+    for name in targets:
+        verdict = r"not measured \(.+\)" if name in results["not_measured"] else r"(NOT )?met"
+        line = re.search(rf"^{name}\s+\S+\s+target [<>]= \S+\s+(.+)$", out, re.M)
+        assert line is not None and re.fullmatch(verdict, line.group(1)), (name, out)
+        if name in results["met"]:
+            assert (line.group(1) == "met") == results["met"][name], name
+
+    # The default results file is left alone.
+    after = default_output.stat().st_mtime_ns if default_output.exists() else None
+    assert after == before
