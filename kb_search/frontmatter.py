@@ -158,7 +158,17 @@ def parse(text: str) -> FrontMatter:
         raise FrontMatterError(2, "front matter must be a mapping of field: value", body)
     # A mark's line counts from 0 inside the front matter, which starts on the file's line 2.
     pairs = node.value if isinstance(node, yaml.MappingNode) else []
-    lines = {str(key.value): key.start_mark.line + 2 for key, _ in pairs}
+    lines: dict[str, int] = {}
+    for key, _ in pairs:
+        line = key.start_mark.line + 2
+        if str(key.value) in lines:  # YAML would silently keep only the last one
+            raise FrontMatterError(
+                line,
+                f"front matter field '{key.value}' is given twice (also on line "
+                f"{lines[str(key.value)]}); keep one",
+                body,
+            )
+        lines[str(key.value)] = line
     return FrontMatter(meta, body, lines, 2 + yaml_text.count("\n"))
 
 
@@ -288,7 +298,10 @@ def _string_list(
     value = meta.get(name)
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-        problem(name, "must be a list of words or phrases, e.g. [one, two]")
+    if not isinstance(value, list) or not all(
+        isinstance(v, str | int) and not isinstance(v, bool) for v in value
+    ):
+        # YAML reads yes/no/on/off as true/false: those must be quoted to stay words.
+        problem(name, "must be a list of words or phrases, e.g. [one, two] (quote yes, no, on)")
         return ()
     return tuple(str(v).strip() for v in value if str(v).strip())

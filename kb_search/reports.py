@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from kb_search import search as engine
@@ -70,13 +71,24 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _cell(text: str) -> str:
+    """Customers' text in a spreadsheet cell: never a formula (=HYPERLINK(...), +, -, @)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _md(text: str) -> str:
+    """Customers' text in Markdown for a pull request: shown as typed, never a link or image."""
+    return re.sub(r"([\\`*_\[\]<>!|#])", r"\\\1", text)
+
+
 def as_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for kind, _ in KINDS:
         for number, group in enumerate(report[kind], 1):
-            writer.writerow({**group, "kind": kind, "number": number, "examples": _examples(group)})
+            row = {**group, "key": _cell(group["key"]), "examples": _cell(_examples(group))}
+            writer.writerow({**row, "kind": kind, "number": number})
     return out.getvalue()
 
 
@@ -92,7 +104,7 @@ def markdown(report: dict[str, Any]) -> str:
             "| ---: | ---: | --- | --- | --- |",
         ]
         for number, group in enumerate(report[kind], 1):
-            examples = _examples(group).replace("|", "\\|")
+            examples = _md(_examples(group))
             lines.append(
                 f"| {number} | {group['count']} | {group['last_seen'][:10]} | "
                 f"{group.get('closest_article') or '-'} | {examples} |"
@@ -100,7 +112,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append("")
     lines += ["### Articles marked not helpful", ""]
     for item in report["not_helpful"]:
-        missing = "; ".join(item["missing"]).replace("|", "\\|") or "-"
+        missing = _md("; ".join(item["missing"])) or "-"
         lines.append(
             f"- article {item['article_id']}: {item['not_helpful']} not helpful, "
             f"{item['helpful']} helpful. Missing: {missing}"

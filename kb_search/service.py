@@ -39,6 +39,7 @@ class Service:
         self.search_log_limiter = RateLimiter(settings.log_searches_per_minute)
         self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
         self._not_logged = 0  # searches answered but not logged: their client sent too many
+        self._untrusted_forwarding = False  # X-Forwarded-For seen, but no proxy is trusted
         self._counter_lock = threading.Lock()
 
     def ranker(self, index: OpenIndex) -> str:
@@ -63,8 +64,15 @@ class Service:
         serving = self.index.serving()
         return serving.site.policy if serving and serving.site else _NO_SITE_POLICY
 
+    def client(self, request: Request) -> str:
+        """The client's address; behind a proxy, KB_TRUSTED_PROXIES must name it (else every
+        customer behind it is one client, which /healthz then says)."""
+        if not self.settings.trusted_proxies and "x-forwarded-for" in request.headers:
+            self._untrusted_forwarding = True
+        return request.client.host if request.client else "unknown"
+
     def rate_limit(self, request: Request) -> None:
-        wait = self.limiter.retry_after(client_address(request))
+        wait = self.limiter.retry_after(self.client(request))
         if wait:
             raise ApiError(
                 429,
@@ -74,11 +82,20 @@ class Service:
 
     def log_search(self, request: Request, event: SearchEvent) -> None:
         """Log a search unless its client has had its share of logged searches this minute."""
-        if self.search_log_limiter.retry_after(client_address(request)):
+        if self.search_log_limiter.retry_after(self.client(request)):
             with self._counter_lock:
                 self._not_logged += 1
             return
         log_safely("search", self.log.record_search, event)
+
+    def _without_paths(self, text: str) -> str:
+        for path, name in (
+            (self.settings.index_dir, "KB_INDEX_DIR"),
+            (self.settings.log_db, "KB_LOG_URL"),
+        ):
+            if path is not None:
+                text = text.replace(str(path.resolve()), name).replace(str(path), name)
+        return text
 
     def health(self) -> dict[str, Any]:
         """What `/healthz` shows; raises ApiError(503) when no release can be served."""
@@ -93,8 +110,18 @@ class Service:
             problems.append(f"the query log is busy and being retried: {log_health['last_error']}")
         if log_health["dropped"]:
             problems.append(f"the query log dropped {log_health['dropped']} events")
+        if self._untrusted_forwarding:
+            problems.append(
+                "requests come through a proxy (X-Forwarded-For) that KB_TRUSTED_PROXIES does "
+                "not name: every client behind it shares one rate limit"
+            )
         with self._counter_lock:
             not_logged = self._not_logged
+        # The service is public: it names no folder or file of the machine it runs on.
+        problems = [self._without_paths(p) for p in problems]
+        if log_health["last_error"]:
+            log_health["last_error"] = self._without_paths(log_health["last_error"])
+        log_health.pop("path", None)
         return {
             "ok": True,
             "status": "degraded" if problems else "ok",
@@ -106,11 +133,6 @@ class Service:
             "log": log_health,
             "searches_not_logged": not_logged,
         }
-
-
-def client_address(request: Request) -> str:
-    """The client's address; a proxy's X-Forwarded-For counts only from KB_TRUSTED_PROXIES."""
-    return request.client.host if request.client else "unknown"
 
 
 def log_safely(action: str, call: Any, *args: Any) -> None:

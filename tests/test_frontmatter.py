@@ -51,7 +51,7 @@ def closing_line(text: str) -> int:
             "tags: [returns]",
             "tags: returns",
             "tags",
-            "must be a list of words or phrases, e.g. [one, two]",
+            "must be a list of words or phrases, e.g. [one, two] (quote yes, no, on)",
         ),
         (
             "queries: [how do i return, return label, send it back]",
@@ -351,3 +351,24 @@ def test_the_build_fails_with_the_models_message_line_included(tmp_path: Path) -
     assert f"{where}: front matter field 'reviewed'" in result.stderr
     assert "month 13 is impossible" in result.stderr and "did you mean 'tags'?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_field_given_twice_is_an_error_not_a_silent_overwrite(tmp_path: Path) -> None:
+    docs = copy_project(tmp_path / "p") / "docs"
+    article = docs / "returns" / "return-policy.md"
+    text = article.read_text()
+    article.write_text(text.replace("status: published", "status: published\nqueries: [x, y, z]"))
+    with pytest.raises(ContentError) as caught:
+        load(docs)
+    assert any(
+        "return-policy.md:" in p and "'queries' is given twice" in p for p in caught.value.problems
+    ), caught.value.problems
+
+
+def test_yaml_booleans_are_not_taken_for_words(tmp_path: Path) -> None:
+    docs = copy_project(tmp_path / "p") / "docs"
+    article = docs / "returns" / "return-policy.md"
+    article.write_text(article.read_text().replace("tags: [", "tags: [on, no, ", 1))
+    with pytest.raises(ContentError) as caught:
+        load(docs)
+    assert any("'tags' must be a list of words" in p for p in caught.value.problems)

@@ -129,3 +129,21 @@ def test_a_forwarded_address_is_trusted_only_from_a_trusted_proxy(
     with kb_serve(index_root, tmp_path, KB_RATE_LIMIT="2", KB_TRUSTED_PROXIES="127.0.0.1") as port:
         # Behind a proxy the operator named, each forwarded client has its own limit.
         assert click_statuses(port, pretenders) == [200, 200, 200, 200]
+
+
+def test_healthz_says_what_is_wrong_without_naming_the_machines_files(
+    settings: Settings, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the log's folder should be")
+    broken = Settings.from_env({}, **{**vars(settings), "log_db": blocked / "log.sqlite3"})
+    with TestClient(create_app(broken)) as client:
+        client.get("/api/search", params={"q": "gift wrap"}, headers={"X-Forwarded-For": "1.2.3.4"})
+        time.sleep(0.5)
+        text = client.get("/healthz").text
+        client.app.state.service.log.writer.close_seconds = 0.5  # type: ignore[attr-defined]
+    health = json.loads(text)
+    assert health["status"] == "degraded"
+    assert any("query log is busy" in p and "KB_LOG_URL" in p for p in health["problems"])
+    assert any("KB_TRUSTED_PROXIES does not name" in p for p in health["problems"])
+    assert str(tmp_path) not in text and str(settings.index_dir) not in text

@@ -131,3 +131,20 @@ def test_gaps_as_markdown_for_a_pull_request(
     out = capsys.readouterr().out
     assert out.startswith("## What customers did not find\n")
     assert "| 1 | 1 |" in out and "monogram \\| embroidery" in out
+
+
+def test_customers_text_is_never_a_formula_or_a_link_in_the_reports(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hostile = ["=HYPERLINK(qzxv)", "[qzxv](http://evil.example) ![x](http://evil.example/i.png)"]
+    with TestClient(create_app(settings)) as client:
+        for query in hostile:
+            client.get("/api/search", params={"q": query})
+    paths = ["--index-dir", str(settings.index_dir), "--log-db", str(settings.log_db)]
+    main(["gaps", "--csv", *paths])
+    cells = [row for line in capsys.readouterr().out.splitlines() for row in line.split(",")]
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+    main(["gaps", "--markdown", *paths])
+    out = capsys.readouterr().out
+    assert "qzxv" in out
+    assert not re.search(r"(?<!\\)\]\(|(?<!\\)!\[", out), out  # no unescaped link or image

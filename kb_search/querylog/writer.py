@@ -10,6 +10,7 @@ Whatever is dropped is counted, shown by `health()` and logged once per WARN_SEC
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -144,33 +145,38 @@ class BatchingWriter:
                 time.sleep(FLUSH_SECONDS)  # let the next batch gather
 
     def _write(self, batch: Batch, count: int) -> None:
+        """Store `batch`; when the store refuses it, each group, then each event, alone."""
+        refused = self._store(batch, count)
+        if refused is None or count == 1:  # stored, or that one event was dropped
+            return
+        log.warning("query log: a batch failed (%s); writing it piece by piece", refused)
+        for group in batch:
+            if self._store([group], len(group)) is None or len(group) == 1:
+                continue
+            for event in group:
+                self._store([[event]], 1)
+
+    def _store(self, batch: Batch, count: int) -> Exception | None:
+        """Write, waiting out a busy store (counted as finished either way); the error of a
+        store that refuses the batch, which is not counted yet unless it is a single event."""
         started = time.monotonic()
-        for attempt in range(10**9):
+        for attempt in itertools.count():
             try:
                 self.store.write(batch)
             except StoreBusy as error:
                 self._note_busy(error)
                 if self._closed and time.monotonic() - started > self.close_seconds:
                     self._finish(0, count, f"the store stayed busy at shutdown: {error}")
-                    return
+                    return None
                 time.sleep(_BACKOFF[min(attempt, len(_BACKOFF) - 1)])
                 continue
             except Exception as error:
-                self._write_one_by_one(batch, error)
-                return
+                if count == 1:
+                    self._finish(0, 1, f"{type(error).__name__}: {error}")
+                return error
             self._finish(count, 0)
-            return
-
-    def _write_one_by_one(self, batch: Batch, error: Exception) -> None:
-        """A batch the store refused: store what it takes, drop only what it refuses."""
-        log.warning("query log: a batch failed (%s); writing its events one by one", error)
-        for group in batch:
-            for event in group:
-                try:
-                    self.store.write([[event]])
-                    self._finish(1, 0)
-                except Exception as refused:
-                    self._finish(0, 1, f"{type(refused).__name__}: {refused}")
+            return None
+        return None  # pragma: no cover - the loop above only ends by returning
 
     def _note_busy(self, error: Exception) -> None:
         with self._cond:
