@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kb_search.schema import SectionRecord
+
 log = logging.getLogger("kb_search.semantic")
 VECTORS = "vectors.npy"
 VECTOR_OWNERS = "vector-owners.json"
@@ -73,8 +75,8 @@ def load_encoder(model_dir: str = "") -> Encoder | None:
 def article_texts(record: dict[str, Any], queries: Sequence[str]) -> list[str]:
     """What an article is compared on: its title, each customer query, each section."""
     sections = [
-        f"{heading} {text[:MAX_SECTION_CHARACTERS]}".strip()
-        for heading, _, text, *_ in record["sections"]
+        f"{s.heading} {s.text[:MAX_SECTION_CHARACTERS]}".strip()
+        for s in map(SectionRecord._make, record["sections"])
     ]
     return [f"{record['title']}. {record['summary']}", *queries, *sections]
 
