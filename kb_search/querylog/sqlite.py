@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sqlite3
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from datetime import datetime
@@ -21,7 +22,7 @@ from kb_search.querylog.events import ClickEvent, Event, FeedbackEvent, SearchEv
 from kb_search.querylog.gaps import MAX_EXAMPLES, ArticleFeedback, GapGroup, normalise
 from kb_search.querylog.writer import Batch, StoreBusy
 from kb_search.redact import redact
-from kb_search.text import ENGLISH
+from kb_search.text import ENGLISH, PLACEHOLDER
 
 log = logging.getLogger("kb_search.querylog")
 
@@ -112,10 +113,32 @@ WHERE z.result_count = 0 AND z.session IS NOT NULL
 
 
 def clean(text: str | None) -> str | None:
-    """Redacted, bounded, and storable (lone surrogates cannot be encoded)."""
+    """Redacted, bounded, and storable: full-width and other look-alike characters folded
+    (NFKC: a full-width at sign makes an email too), invisible format characters (zero-width spaces,
+    right-to-left overrides) dropped, lone surrogates replaced."""
     if text is None:
         return None
-    return redact(text[:MAX_TEXT]).encode("utf-8", "replace").decode("utf-8")
+    folded = unicodedata.normalize("NFKC", text[:MAX_TEXT].encode("utf-8", "replace").decode())
+    visible = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+    return redact(visible)
+
+
+def clean_search(query: str, corrected: str | None) -> tuple[str, str | None]:
+    """A search's text and its spelling-corrected form, each redacted, and neither revealing
+    what the other hid: a misspelled cue ("pasword Sommar2024!") is recognised only in the
+    corrected form, and a correction can mangle what redaction recognised ("dot" -> "do")."""
+    text, fixed = clean(query) or "", clean(corrected)
+    if fixed is None:
+        return text, None
+    hidden_in_text, hidden_in_fixed = (
+        len(PLACEHOLDER.findall(text)),
+        len(PLACEHOLDER.findall(fixed)),
+    )
+    if hidden_in_fixed > hidden_in_text:
+        return fixed, fixed  # the customer's own spelling is lost; their data is not stored
+    if hidden_in_fixed < hidden_in_text:
+        return text, None
+    return text, fixed
 
 
 @contextmanager
@@ -164,9 +187,8 @@ def connect(path: Path) -> sqlite3.Connection:
 def _write_searches(conn: sqlite3.Connection, group: list[SearchEvent]) -> None:
     """Searches alike but for id and time: one redaction, one insert, one gap-count update."""
     first = group[0]
-    query = clean(first.query) or ""
+    query, corrected = clean_search(first.query, first.corrected)
     norm = ENGLISH.normalise(query)  # `query` is redacted already
-    corrected = clean(first.corrected)
     rows = [
         (e.search_id, iso(e.at), query, norm, e.result_count, e.top_result, e.category,
          corrected, e.session)

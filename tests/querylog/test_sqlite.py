@@ -292,3 +292,28 @@ def test_purged_text_is_gone_from_the_files_while_the_log_runs(
     querylog.purge(now=now + timedelta(days=91))  # the feedback is now past retention too
     raw = b"".join(f.read_bytes() for f in db.parent.iterdir() if f.is_file())
     assert b"zanzibarian" not in raw  # neither in the database nor in its write-ahead log
+
+
+@pytest.mark.parametrize(
+    ("query", "corrected", "secrets"),
+    [
+        ("anna at example dot com", "anna at example do come", ["anna", "example"]),
+        ("pasword Sommar2024!", "password Sommar2024!", ["Sommar2024", "sommar"]),
+        ("my nmae is Anna Karlsson", "my name is Anna Karlsson", ["Anna", "Karlsson", "karlsson"]),
+        ("anna\uff20example.com cant log in", None, ["anna", "example"]),
+        ("refund for anna\u200b@example.com", None, ["anna", "example"]),
+    ],
+)
+def test_neither_the_query_nor_its_correction_stores_what_the_other_hides(
+    querylog: QueryLog, db: Path, query: str, corrected: str | None, secrets: list[str]
+) -> None:
+    event = search(query)
+    querylog.record_search(SearchEvent(event.search_id, query, 0, None, None, corrected))
+    querylog.close()
+    stored = " ".join(
+        str(value)
+        for table in ("searches", "gap_groups", "gap_examples")
+        for row in rows(db, f"SELECT * FROM {table}")
+        for value in row
+    )
+    assert not [secret for secret in secrets if secret in stored], stored
