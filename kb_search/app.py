@@ -78,9 +78,10 @@ def _service(scope: Scope) -> Service:
     return svc
 
 
-# Handlers that search are plain functions: Starlette runs them in its thread pool, so a slow
-# search (Whoosh and the encoder are CPU work) never stalls other requests or static files.
-def api_search(request: Request) -> Response:
+# Searching is CPU work (Whoosh, the encoder): it runs in threads of its own, so a slow search
+# never stalls other requests, and a flood waits in a bounded queue (then 503s) instead of
+# taking every thread the pages and /healthz need.
+async def api_search(request: Request) -> Response:
     """
     summary: Search the help center in a customer's own words.
     parameters:
@@ -128,6 +129,10 @@ def api_search(request: Request) -> Response:
       500: {$ref: '#/components/responses/ServerError'}
       503: {$ref: '#/components/responses/Unavailable'}
     """
+    return await service(request).compute(_search, request)
+
+
+def _search(request: Request) -> Response:
     svc = service(request)
     settings = svc.settings
     params = query_params(request, {"q", "limit", "category", "session", "typing"})
@@ -135,8 +140,9 @@ def api_search(request: Request) -> Response:
     if not text:
         raise ApiError(400, "q is required: the words to search for")
     limit = int_param(params, "limit", default_limit(settings), 1, settings.max_results)
-    # Keystrokes in progress ("wheres", "wheres my") are not what the customer searched for.
-    typing = int_param(params, "typing", 0, 0, 1) == 1
+    # Keystrokes in progress ("wheres", "wheres my") are not what the customer searched for,
+    # and a HEAD request sees no results.
+    typing = int_param(params, "typing", 0, 0, 1) == 1 or request.method == "HEAD"
     index = svc.open_index()
     category = params.get("category") or None
     if category is not None and category not in index.categories:
@@ -168,7 +174,7 @@ def api_search(request: Request) -> Response:
     )
 
 
-def api_suggest(request: Request) -> Response:
+async def api_suggest(request: Request) -> Response:
     """
     summary: Article titles for the first keystrokes.
     parameters:
@@ -195,6 +201,10 @@ def api_suggest(request: Request) -> Response:
       500: {$ref: '#/components/responses/ServerError'}
       503: {$ref: '#/components/responses/Unavailable'}
     """
+    return await service(request).compute(_suggest, request)
+
+
+def _suggest(request: Request) -> Response:
     svc = service(request)
     params = query_params(request, {"q"})
     text = clean_text(params.get("q", ""), "query", svc.settings.max_query_length)
@@ -337,7 +347,7 @@ def require_admin(request: Request, token: str) -> None:
         )
 
 
-def healthz(request: Request) -> Response:
+async def healthz(request: Request) -> Response:
     """
     summary: Whether the service can answer, which release it serves, and what is wrong.
     responses:
@@ -374,7 +384,7 @@ def healthz(request: Request) -> Response:
       500: {$ref: '#/components/responses/ServerError'}
       503: {$ref: '#/components/responses/Unavailable'}
     """
-    return JSONResponse(service(request).health())
+    return JSONResponse(await run_in_threadpool(service(request).health))
 
 
 def default_limit(settings: Settings) -> int:

@@ -150,6 +150,19 @@ SETTINGS: tuple[Setting, ...] = (
         "browser (for a site on another host). Empty: same origin only.",
         _origins,
     ),
+    Setting(
+        "search_threads",
+        "4",
+        "Searches computed at once (each in a thread of its own); more wait their turn.",
+        _positive_int,
+    ),
+    Setting(
+        "search_queue",
+        "64",
+        "Searches that may wait their turn; past this a search answers 503 at once, so a flood "
+        "cannot stall the pages and /healthz.",
+        _positive_int,
+    ),
     Setting("max_query_length", "200", "Longest search accepted, in characters.", _positive_int),
     Setting("max_results", "20", "Most results one search may ask for (`limit`).", _positive_int),
     Setting(
@@ -212,6 +225,8 @@ class Settings:
     log_searches_per_minute: int
     trusted_proxies: tuple[str, ...]
     cors_origins: tuple[str, ...]
+    search_threads: int
+    search_queue: int
     max_query_length: int
     max_results: int
     cache_size: int

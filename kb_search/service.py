@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from starlette.requests import Request
 
 from kb_search import search as engine
@@ -24,6 +27,7 @@ from kb_search.sitefiles import SiteFiles
 from kb_search.versions import IndexUnavailable, LiveIndex, OpenIndex
 
 log = logging.getLogger("kb_search.app")
+T = TypeVar("T")
 PURGE_EVERY_SECONDS = 6 * 3600
 _NO_SITE_POLICY = site_policy([])
 
@@ -38,9 +42,22 @@ class Service:
         self.limiter = RateLimiter(settings.rate_limit)
         self.search_log_limiter = RateLimiter(settings.log_searches_per_minute)
         self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
+        # At most this many searches compute at once, in threads of their own.
+        self.search_threads = anyio.CapacityLimiter(settings.search_threads)
         self._not_logged = 0  # searches answered but not logged: their client sent too many
+        self._turned_away = 0  # searches answered 503: too many were waiting
         self._untrusted_forwarding = False  # X-Forwarded-For seen, but no proxy is trusted
         self._counter_lock = threading.Lock()
+
+    async def compute(self, call: Callable[[Request], T], request: Request) -> T:
+        """Run a search in the search threads, or answer 503 at once when too many wait."""
+        if self.search_threads.statistics().tasks_waiting >= self.settings.search_queue:
+            with self._counter_lock:
+                self._turned_away += 1
+            raise ApiError(
+                503, "search is busy just now; try again in a moment", headers={"Retry-After": "1"}
+            )
+        return await anyio.to_thread.run_sync(call, request, limiter=self.search_threads)
 
     def ranker(self, index: OpenIndex) -> str:
         ready = engine.hybrid_ready(index, self.encoder, self.settings.semantic_weight)
@@ -116,7 +133,9 @@ class Service:
                 "not name: every client behind it shares one rate limit"
             )
         with self._counter_lock:
-            not_logged = self._not_logged
+            not_logged, turned_away = self._not_logged, self._turned_away
+        if turned_away:
+            problems.append(f"{turned_away} searches were turned away: too many were waiting")
         # The service is public: it names no folder or file of the machine it runs on.
         problems = [self._without_paths(p) for p in problems]
         if log_health["last_error"]:

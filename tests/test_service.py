@@ -147,3 +147,29 @@ def test_healthz_says_what_is_wrong_without_naming_the_machines_files(
     assert any("query log is busy" in p and "KB_LOG_URL" in p for p in health["problems"])
     assert any("KB_TRUSTED_PROXIES does not name" in p for p in health["problems"])
     assert str(tmp_path) not in text and str(settings.index_dir) not in text
+
+
+def test_a_flood_of_searches_past_the_queue_is_turned_away_and_pages_still_answer(
+    settings: Settings,
+) -> None:
+    narrow = Settings.from_env({}, **{**vars(settings), "search_threads": 1, "search_queue": 1})
+    with TestClient(create_app(narrow)) as client:
+        index = client.app.state.service.open_index()  # type: ignore[attr-defined]
+        answers: list[int] = []
+
+        def ask() -> None:
+            answers.append(client.get("/api/search", params={"q": "return label"}).status_code)
+
+        with index.searcher():  # the one search thread is busy
+            running, waiting = threading.Thread(target=ask), threading.Thread(target=ask)
+            running.start()
+            time.sleep(0.3)
+            waiting.start()
+            time.sleep(0.3)
+            turned_away = client.get("/api/search", params={"q": "gift card"})
+            assert turned_away.status_code == 503 and turned_away.headers["retry-after"] == "1"
+            assert client.get("/orders/track-your-order/").status_code == 200
+            assert client.get("/healthz").json()["status"] == "degraded"
+        running.join(timeout=10)
+        waiting.join(timeout=10)
+        assert answers == [200, 200]  # the ones that waited were answered
