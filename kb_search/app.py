@@ -232,6 +232,7 @@ async def api_click(request: Request) -> Response:
       200: {$ref: '#/components/responses/Logged'}
       400: {$ref: '#/components/responses/BadRequest'}
       413: {$ref: '#/components/responses/TooLarge'}
+      403: {$ref: '#/components/responses/ForeignOrigin'}
       415: {$ref: '#/components/responses/NotJson'}
       429: {$ref: '#/components/responses/TooManyRequests'}
       500: {$ref: '#/components/responses/ServerError'}
@@ -267,6 +268,7 @@ async def api_feedback(request: Request) -> Response:
       200: {$ref: '#/components/responses/Logged'}
       400: {$ref: '#/components/responses/BadRequest'}
       413: {$ref: '#/components/responses/TooLarge'}
+      403: {$ref: '#/components/responses/ForeignOrigin'}
       415: {$ref: '#/components/responses/NotJson'}
       429: {$ref: '#/components/responses/TooManyRequests'}
       500: {$ref: '#/components/responses/ServerError'}
@@ -337,9 +339,13 @@ def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs
 
 
 def require_admin(request: Request, token: str) -> None:
-    sent = request.headers.get("authorization", "")
-    expected = f"Bearer {token}"
-    if not token or not hmac.compare_digest(sent.encode(), expected.encode()):
+    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+    # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
+    if (
+        not token
+        or scheme.lower() != "bearer"
+        or not hmac.compare_digest(sent.strip().encode(), token.encode())
+    ):
         raise ApiError(
             401,
             "an admin token is required (Authorization: Bearer <token>)",
@@ -510,12 +516,13 @@ def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
             ),
             "TooLarge": _error(f"the body is over {MAX_BODY_BYTES} bytes"),
             "NotJson": _error("the body is not sent as Content-Type: application/json"),
+            "ForeignOrigin": _error("posted from a web page of another site (KB_CORS_ORIGINS)"),
             "TooManyRequests": _error(
                 f"over {settings.rate_limit} requests from this client in a minute",
                 **{"Retry-After": "seconds to wait"},
             ),
             "ServerError": _error("a bug: the service log has the details"),
-            "Unavailable": _error("no release of the index can be opened"),
+            "Unavailable": _error("no release of the index can be opened, or search is busy"),
         },
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
     }

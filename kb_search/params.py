@@ -8,7 +8,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from kb_search.errors import ApiError
 
@@ -68,6 +68,9 @@ def query_params(request: Request, allowed: Collection[str]) -> dict[str, str]:
 
 def whole_number(text: str) -> int | None:
     """0-9 digits only: str.isdigit() also accepts '²', which int() refuses."""
+    # Longer than any limit we have; and int() refuses more than 4,300 digits.
+    if len(text) > 9:
+        return None
     return int(text) if text.isascii() and text.isdigit() else None
 
 
@@ -81,20 +84,34 @@ def int_param(params: dict[str, str], name: str, default: int, low: int, high: i
     return number
 
 
+def allowed_origins(request: Request) -> set[str]:
+    """The service's own origin (as the browser sees it), and KB_CORS_ORIGINS."""
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return {own, *request.app.state.service.settings.cors_origins}
+
+
 async def json_body(request: Request, allowed: Collection[str]) -> dict[str, Any]:
     """A small JSON object; oversized, malformed or unexpected bodies are refused."""
-    if "json" not in request.headers.get("content-type", ""):
+    # Exactly JSON: "text/plain; x=json" is a form a browser sends from any site, unasked.
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
         raise ApiError(415, "send JSON with Content-Type: application/json")
+    origin = request.headers.get("origin")
+    if origin is not None and origin.rstrip("/") not in allowed_origins(request):
+        raise ApiError(403, "this origin may not post here (see KB_CORS_ORIGINS)")
     declared = request.headers.get("content-length")
     if declared is not None and (
         not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_BODY_BYTES
     ):
         raise ApiError(413, f"the body is too large (max {MAX_BODY_BYTES} bytes)")
     body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"the body is too large (max {MAX_BODY_BYTES} bytes)")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise ApiError(413, f"the body is too large (max {MAX_BODY_BYTES} bytes)")
+    except ClientDisconnect:  # the customer left mid-request: nothing to answer, no error
+        raise ApiError(400, "the body did not arrive whole") from None
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # [[[[... nests past the stack

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
@@ -25,6 +26,11 @@ def cache_control(path: str) -> str:
 class SiteFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
+        location = response.headers.get("location")
+        if location is not None:
+            # "/returns" -> "/returns/" names no host: the Host header is the client's to set.
+            parts = urlsplit(location)
+            response.headers["location"] = urlunsplit(("", "", parts.path, parts.query, ""))
         if response.status_code in (200, 304):
             response.headers.setdefault("Cache-Control", cache_control(scope["path"]))
         return response

@@ -340,9 +340,24 @@ class LiveIndex:
             opened = OpenIndex.open(self.root / version)
         except Exception as error:
             self._failed[version] = now
-            raise IndexUnavailable(f"release {version} could not be opened: {error}") from None
+            problem = IndexUnavailable(f"release {version} could not be opened: {error}")
+            if self._open is None:  # starting: serve the newest older release that opens
+                self._open = self._newest_that_opens(before=version)
+            raise problem from None
         self._open, self.problem = opened, None
         self._failed.clear()
+
+    def _newest_that_opens(self, before: str) -> OpenIndex | None:
+        older = sorted(
+            (p.name for p in self.root.iterdir() if _VERSION.fullmatch(p.name) and p.name < before),
+            reverse=True,
+        )
+        for version in older:
+            try:
+                return OpenIndex.open(self.root / version)
+            except Exception:
+                continue
+        return None
 
     def close(self) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -175,3 +176,29 @@ def test_generated_raw_bodies_never_cause_a_server_error(
         "/api/feedback", content=raw, headers={"content-type": "application/json"}
     )
     assert 400 <= response.status_code < 500 and response.status_code != 429
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Content-Type": "text/plain; x=json"}, 415),  # a form any web page can send unasked
+        ({"Content-Type": "text/notjson"}, 415),
+        ({"Content-Type": "application/json", "Origin": "https://evil.example"}, 403),
+        ({"Content-Type": "application/json", "Origin": "http://testserver"}, 200),
+        ({"Content-Type": "application/json; charset=utf-8"}, 200),
+    ],
+)
+def test_feedback_comes_only_as_json_from_our_own_pages(
+    client: TestClient, headers: dict[str, str], status: int
+) -> None:
+    body = json.dumps({"article_id": 103, "helpful": False, "missing": "cross-site"})
+    response = client.post("/api/feedback", content=body, headers=headers)
+    assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/search?q=a&limit=", "/api/gaps?limit=", "/api/search?q=a&typing="]
+)
+def test_an_enormous_number_is_a_400_not_a_500(client: TestClient, path: str) -> None:
+    response = client.get(path + "9" * 5000, headers={"Authorization": "bearer test-admin-token"})
+    assert response.status_code == 400, response.text

@@ -161,6 +161,8 @@ def _schema_version(conn: sqlite3.Connection) -> int:
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in WAL mode, with the schema created or upgraded."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():  # customers' words: for the service's user only (SQLite's own
+        path.touch(mode=0o600)  # -wal and -shm files copy these permissions)
     conn = sqlite3.connect(path, timeout=_LOCK_WAIT_SECONDS, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = WAL")

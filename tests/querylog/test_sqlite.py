@@ -317,3 +317,10 @@ def test_neither_the_query_nor_its_correction_stores_what_the_other_hides(
         for value in row
     )
     assert not [secret for secret in secrets if secret in stored], stored
+
+
+def test_the_log_is_readable_by_the_service_alone(querylog: QueryLog, db: Path) -> None:
+    querylog.record_search(search("gift wrap"))
+    assert querylog.flush(timeout=10)
+    for path in db.parent.glob(db.name + "*"):
+        assert path.stat().st_mode & 0o077 == 0, path
