@@ -24,7 +24,7 @@ from kb_search.text import ENGLISH
 
 MAX_EXAMPLES = 5
 # The most searched forms one report merges; the rarest of a larger log are left out.
-MAX_FORMS = 20_000
+MAX_FORMS = 10_000
 # Latest searches with results and no click that one report groups.
 MAX_UNCLICKED = 5000
 
