@@ -13,6 +13,7 @@ truncated file would then take the process down (SIGBUS) instead of failing one 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -167,18 +168,21 @@ def remove_old(
             shutil.rmtree(staging, ignore_errors=True)
 
 
-@dataclass(frozen=True)
 class Site:
-    """A release's built site, with its own Content-Security-Policy (hashes of its scripts)."""
+    """A release's built site, with its own Content-Security-Policy (hashes of its scripts,
+    read when a page is first served: `kb gaps` and the like never need them)."""
 
-    folder: Path
-    files: SiteFiles
-    policy: str
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files = SiteFiles(directory=folder, html=True)
+
+    @functools.cached_property
+    def policy(self) -> str:
+        return site_policy(inline_script_hashes(self.folder))
 
     @classmethod
     def open(cls, folder: Path) -> Site:
-        files = SiteFiles(directory=folder, html=True)
-        return cls(folder, files, site_policy(inline_script_hashes(folder)))
+        return cls(folder)
 
 
 def _named(record: dict[str, Any]) -> dict[str, Any]:
