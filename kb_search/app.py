@@ -516,7 +516,7 @@ def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
             ),
             "TooLarge": _error(f"the body is over {MAX_BODY_BYTES} bytes"),
             "NotJson": _error("the body is not sent as Content-Type: application/json"),
-            "ForeignOrigin": _error("posted from a web page of another site (KB_CORS_ORIGINS)"),
+            "ForeignOrigin": _error("posted from a page of another site (see KB_CORS_ORIGINS)"),
             "TooManyRequests": _error(
                 f"over {settings.rate_limit} requests from this client in a minute",
                 **{"Retry-After": "seconds to wait"},
