@@ -128,8 +128,9 @@ def _get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[i
         connection.close()
 
 
-def wrk(port: int, paths: list[str], seconds: float, connections: int = 8) -> dict[str, int]:
-    """`wrk` against 127.0.0.1 over `paths`: requests answered, and those that failed."""
+@contextmanager
+def wrk_script(paths: list[str]) -> Iterator[str]:
+    """A wrk Lua script that requests `paths` in turn; yields its file name."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(
             "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
@@ -137,13 +138,19 @@ def wrk(port: int, paths: list[str], seconds: float, connections: int = 8) -> di
             "  return wrk.format('GET', paths[i])\nend\n"
         )
     try:
-        out = subprocess.run(
-            ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds:.0f}s", "-s",
-             script.name, f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+        yield script.name
     finally:
         os.unlink(script.name)
+
+
+def wrk(port: int, paths: list[str], seconds: float, connections: int = 8) -> dict[str, int]:
+    """`wrk` against 127.0.0.1 over `paths`: requests answered, and those that failed."""
+    with wrk_script(paths) as script:
+        out = subprocess.run(
+            ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds:.0f}s", "-s",
+             script, f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
     answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)

@@ -443,13 +443,7 @@ def zipf_paths(count: int) -> list[str]:
 
 def load_test(port: int, paths: list[str], seconds: float) -> dict[str, float]:
     """wrk on 127.0.0.1: CLIENTS connections for `seconds` over `paths`; req/s and p99."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(
-            "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
-            "i = 0\nrequest = function()\n  i = i % #paths + 1\n"
-            "  return wrk.format('GET', paths[i])\nend\n"
-        )
-    try:
+    with reliability.wrk_script(paths) as script:
         result = subprocess.run(
             [
                 "wrk",
@@ -461,15 +455,13 @@ def load_test(port: int, paths: list[str], seconds: float) -> dict[str, float]:
                 f"{max(1, round(seconds))}s",
                 "--latency",
                 "-s",
-                script.name,
+                script,
                 f"http://127.0.0.1:{port}",
             ],
             capture_output=True,
             text=True,
             check=True,
         )
-    finally:
-        os.unlink(script.name)
     out = result.stdout
     if "Non-2xx" in out:
         raise RuntimeError("the load test got errors:\n" + out)

@@ -231,8 +231,8 @@ async def api_click(request: Request) -> Response:
     responses:
       200: {$ref: '#/components/responses/Logged'}
       400: {$ref: '#/components/responses/BadRequest'}
-      413: {$ref: '#/components/responses/TooLarge'}
       403: {$ref: '#/components/responses/ForeignOrigin'}
+      413: {$ref: '#/components/responses/TooLarge'}
       415: {$ref: '#/components/responses/NotJson'}
       429: {$ref: '#/components/responses/TooManyRequests'}
       500: {$ref: '#/components/responses/ServerError'}
@@ -267,8 +267,8 @@ async def api_feedback(request: Request) -> Response:
     responses:
       200: {$ref: '#/components/responses/Logged'}
       400: {$ref: '#/components/responses/BadRequest'}
-      413: {$ref: '#/components/responses/TooLarge'}
       403: {$ref: '#/components/responses/ForeignOrigin'}
+      413: {$ref: '#/components/responses/TooLarge'}
       415: {$ref: '#/components/responses/NotJson'}
       429: {$ref: '#/components/responses/TooManyRequests'}
       500: {$ref: '#/components/responses/ServerError'}

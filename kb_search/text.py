@@ -121,4 +121,3 @@ def english_stem(word: str) -> str:
 
 
 ENGLISH = Language("en", ENGLISH_STOP_WORDS, english_stem)
-LANGUAGES = {language.code: language for language in (ENGLISH,)}

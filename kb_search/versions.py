@@ -180,10 +180,6 @@ class Site:
     def policy(self) -> str:
         return site_policy(inline_script_hashes(self.folder))
 
-    @classmethod
-    def open(cls, folder: Path) -> Site:
-        return cls(folder)
-
 
 def _named(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "sections": [SectionRecord(*s) for s in record["sections"]]}
@@ -232,7 +228,7 @@ class OpenIndex:
             spelled = {w.decode("utf-8") for w in searcher.lexicon(SPELL_FIELD)}
             known = frozenset(spelled | synonyms.vocabulary)
             vectors = ArticleVectors.load(folder)
-            site = Site.open(folder / SITE) if (folder / SITE).is_dir() else None
+            site = Site(folder / SITE) if (folder / SITE).is_dir() else None
         except BaseException:
             searcher.close()
             raise

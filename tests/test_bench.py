@@ -16,17 +16,6 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 SIZES = (10, 100)
-HTTP_TARGETS = {"search_vs_healthz", "logging_on_vs_off"}
-RELIABILITY_TARGETS = {
-    "gaps_report_s",
-    "api_gaps_s",
-    "kb_gaps_s",
-    "rows_lost_hot_query",
-    "rows_lost_during_lock",
-    "ms_of_searches_lost_to_kill_9",
-    "failed_requests_during_releases",
-}
-SEMANTIC_TARGETS = {f"hybrid_p99_ms_{SIZES[0]}", "semantic_cold_start_s"}
 
 
 def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) -> None:
@@ -70,11 +59,14 @@ def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) 
     assert set(results["ratios"]) <= targets
     assert set(results["met"]) == set(results["ratios"])
     assert all(isinstance(met, bool) for met in results["met"].values())
-    may_be_missing = (set() if has_wrk else HTTP_TARGETS | RELIABILITY_TARGETS) | (
-        set() if importlib.util.find_spec("sentence_transformers") else SEMANTIC_TARGETS
-    )
-    assert set(results["not_measured"]) == targets - set(results["met"])
-    assert set(results["not_measured"]) <= may_be_missing, results["not_measured"]
+    # A figure may be missing only for a reason the run states: a part left out, or the
+    # semantic extra not installed (never a part that ran and lost its figure).
+    assert all(
+        reason.startswith(("skipped with --skip", "the semantic extra"))
+        for reason in results["not_measured"].values()
+    ), results["not_measured"]
+    if has_wrk and importlib.util.find_spec("sentence_transformers"):
+        assert results["not_measured"] == {}
     assert {f"p99_ms_{SIZES[1]}", f"realistic_p99_ms_{SIZES[1]}", "nonsense_vs_ordinary_p50"} <= (
         set(results["met"])
     )

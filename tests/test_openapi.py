@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from kb_search.app import create_app
 from kb_search.config import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, live_uvicorn
 
 TOKEN = "openapi-admin-token"
 EXAMPLES_PER_OPERATION = 50
@@ -39,20 +36,8 @@ def live_api(tmp_path_factory: pytest.TempPathFactory, index_root: Path) -> Iter
         rate_limit=10**9,
         log_searches_per_minute=10**9,
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=20)
+    with live_uvicorn(create_app(settings)) as url:
+        yield url
 
 
 def test_the_service_does_what_its_openapi_document_says(live_api: str, tmp_path: Path) -> None:

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from kb_search.app import Service, create_app
 from kb_search.config import Settings
 from kb_search.querylog import QueryLog
-from tests.conftest import ROOT
+from tests.conftest import ROOT, live_uvicorn
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium keeps calling home, and this machine has no network.
@@ -60,18 +57,8 @@ def live_service(
         admin_token="live-token",
     )
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the service did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield LiveService(f"http://127.0.0.1:{port}", settings, app.state.service)
-    server.should_exit = True
-    thread.join(timeout=20)
+    with live_uvicorn(app) as url:
+        yield LiveService(url, settings, app.state.service)
 
 
 @pytest.fixture(scope="session")
