@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev,semantic]'
+	$(BIN)/kb model
 	touch $(STAMP)
 
 build: $(STAMP)  ## preview build of the site into site/; fails on any warning (broken links)

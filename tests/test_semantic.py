@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
@@ -13,7 +15,9 @@ from kb_search.articles import load
 from kb_search.config import Settings
 from kb_search.semantic import VECTORS, load_encoder
 from kb_search.versions import LiveIndex, build
-from tests.conftest import ROOT, kb_eval
+from tests.conftest import ROOT
+from tests.semantic.make_reference import VECTORS as REFERENCE_VECTORS
+from tests.semantic.make_reference import reference_texts
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +65,29 @@ def test_a_query_is_compared_by_its_own_meaning_asked_once_or_again() -> None:
     assert float(asked[0] @ asked[1]) < 0.8  # different questions are not mixed up
 
 
+def test_numpy_gives_sentence_transformers_vectors_without_torch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # importing either now fails
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    encoder = load_encoder.__wrapped__()  # a fresh load, not the cached one
+    assert encoder is not None
+    texts = reference_texts()  # keywords, typos, Swedish, emoji, texts past 256 tokens
+    expected = np.load(REFERENCE_VECTORS).astype(np.float64)
+    batch = encoder.encode(texts)
+    assert batch.dtype == np.float32 and batch.shape == (len(texts), 384) == expected.shape
+    ours = batch.astype(np.float64)  # in float32 a unit norm alone is off by up to 1e-7
+    cosines = (ours * expected).sum(axis=1) / np.linalg.norm(ours, axis=1)
+    cosines /= np.linalg.norm(expected, axis=1)
+    worst = int(cosines.argmin())
+    # Measured: 1 - 1e-12. A tanh GELU in place of erf's costs 2e-6 and fails here.
+    assert cosines[worst] >= 0.999999, f"{texts[worst][:60]!r}: cosine {cosines[worst]:.7f}"
+    assert np.allclose(np.linalg.norm(batch, axis=1), 1, atol=1e-6)
+    one_by_one = np.stack([encoder.encode([text])[0] for text in texts])
+    assert np.abs(batch - one_by_one).max() < 1e-5  # a text's padding in a batch changes nothing
+    assert encoder.encode([]).shape == (0, 384)
+
+
 def test_without_a_usable_model_search_stays_lexical_and_says_why(
     settings: Settings, hybrid_index: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -80,14 +107,6 @@ def test_weight_zero_turns_the_ranker_off(settings: Settings, hybrid_index: Path
     )
     with TestClient(create_app(off)) as client:
         assert client.get("/healthz").json()["ranker"] == "lexical"
-
-
-def test_kb_eval_reports_lexical_hybrid_and_built_in() -> None:
-    figures = kb_eval("dev.csv")
-    assert figures["hybrid"]["recall_at_3"] >= 0.97  # measured 0.973
-    assert figures["hybrid"]["mrr"] >= 0.87  # measured 0.879 (target 0.90: not met)
-    assert figures["hybrid"]["recall_at_3"] > figures["recall_at_3"]
-    assert figures["baseline"]["recall_at_3"] < figures["recall_at_3"]
 
 
 def test_hybrid_total_counts_only_answers(settings: Settings, hybrid_index: Path) -> None:
