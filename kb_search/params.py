@@ -27,6 +27,8 @@ _CONTROL = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
 TEXT_PATTERN = rf"^[^{_CONTROL}]*$"
 WORDS_PATTERN = rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"  # and not only white space
 _REFUSED = re.compile(rf"[{_CONTROL}\ud800-\udfff]")  # and lone surrogates (JSON's "\ud800")
+# Who searches: a customer (the default, logged) or a support agent for a customer (never logged).
+SOURCES = ("customer", "agents")
 _SEARCH_ID = re.compile(SEARCH_ID_PATTERN)
 _SESSION = re.compile(SESSION_PATTERN)
 
@@ -82,6 +84,14 @@ def int_param(params: dict[str, str], name: str, default: int, low: int, high: i
     if number is None or not low <= number <= high:
         raise ApiError(400, f"{name} must be a whole number from {low} to {high}")
     return number
+
+
+def choice_param(params: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`; missing or empty is the first (the default)."""
+    raw = params.get(name) or choices[0]
+    if raw not in choices:
+        raise ApiError(400, f"{name} must be one of: {', '.join(choices)}")
+    return raw
 
 
 async def json_body(request: Request, allowed: Collection[str]) -> dict[str, Any]:

@@ -1,7 +1,13 @@
-/* Agent link picker: local search over agents/articles.json, copy link / copy reply.
-   Works on any static host and never writes to the customers' search log. */
+/* Agent link picker: find an article for a customer's words, copy its link or a reply.
+   Searches with the search service (typos, synonyms, as customers get it), marked
+   source=agents so it never enters the customers' query log. The articles' permalinks,
+   replies and sections come from agents/articles.json. Without the service (a static
+   preview, or it fails) a local word filter over that file answers instead. */
 (function () {
   "use strict";
+
+  var SEARCH_TIMEOUT_MS = 4000;
+  var LIMIT = 8;
 
   var STOP = "a an and are as at be but by can do does for from get got has have i if in into is it its " +
     "me my no not of on or our so that the their them then there this to us was we will with you your";
@@ -57,19 +63,45 @@
     return b;
   }
 
-  function render(form, articles, root) {
-    var input = form.querySelector("input");
+  /* The local filter: articles sharing the most words (by prefix) with the query. */
+  function localSearch(articles, text) {
+    var queryWords = words(text);
+    return articles.map(function (a) { return { a: a, s: score(a, queryWords) }; })
+      .filter(function (r) { return r.s > 0; })
+      .sort(function (x, y) { return y.s - x.s || x.a.id - y.a.id; }).slice(0, LIMIT)
+      .map(function (r) { return r.a; });
+  }
+
+  /* The search service's answer as { found: [article], corrected }, or a rejection. */
+  function serviceSearch(byId, text, controller) {
+    var path = "/api/search?q=" + encodeURIComponent(text) + "&limit=" + LIMIT + "&source=agents";
+    var timer = setTimeout(function () { controller.abort(); }, SEARCH_TIMEOUT_MS);
+    return fetch(window.kb.api(path), {
+      signal: controller.signal, headers: { Accept: "application/json" }
+    }).then(function (response) {
+      clearTimeout(timer);
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }, function (error) {
+      clearTimeout(timer);
+      throw error;
+    }).then(function (body) {
+      if (!body || body.ok !== true || !Array.isArray(body.results)) throw new Error("bad answer");
+      var found = body.results.map(function (r) { return byId[String(r.id)]; })
+        .filter(Boolean);   // an article this page's build does not have yet: left out
+      return { found: found, corrected: body.corrected || null };
+    });
+  }
+
+  function render(form, found, corrected, root) {
     var list = form.querySelector(".kb-agents__results");
     var status = form.querySelector(".kb-agents__status");
-    var queryWords = words(input.value);
     list.textContent = "";
-    if (!queryWords.length) { status.textContent = ""; return; }
-    var ranked = articles.map(function (a) { return { a: a, s: score(a, queryWords) }; })
-      .filter(function (r) { return r.s > 0; })
-      .sort(function (x, y) { return y.s - x.s || x.a.id - y.a.id; }).slice(0, 8);
-    status.textContent = ranked.length ? ranked.length + " articles" : "No article matches those words.";
-    ranked.forEach(function (r) {
-      var a = r.a;
+    var count = found.length ? found.length + (found.length === 1 ? " article" : " articles")
+      : "No article matches those words.";
+    status.textContent = corrected
+      ? "Showing results for \u201c" + corrected + "\u201d \u00b7 " + count : count;
+    found.forEach(function (a) {
       var link = new URL(a.permalink, root).href;
       var item = document.createElement("li");
       item.className = "kb-agents__item";
@@ -103,22 +135,60 @@
     });
   }
 
+  /* Does the search service answer? The same check the header's search makes. */
+  function serviceIsUp() {
+    var s = window.kb && window.kb.search;
+    return s ? s.serviceIsUp() : Promise.resolve(false);
+  }
+
   function setUp() {
     var form = document.querySelector(".kb-agents");
     if (!form || form.dataset.ready) return;
     form.dataset.ready = "1";
     var root = new URL(form.getAttribute("data-site-root"), location.href);
     form.addEventListener("submit", function (event) { event.preventDefault(); });
-    fetch(new URL(form.getAttribute("data-articles"), location.href)).then(function (response) {
-      return response.json();
-    }).then(function (articles) {
+    var articlesLoaded = fetch(new URL(form.getAttribute("data-articles"), location.href))
+      .then(function (response) { return response.json(); });
+    Promise.all([articlesLoaded, serviceIsUp()]).then(function (both) {
+      var articles = both[0];
+      var remote = both[1];
+      var byId = {};
+      articles.forEach(function (a) { byId[String(a.id)] = a; });
       var input = form.querySelector("input");
       var timer;
+      var pending = null;
+
+      function run() {
+        var text = input.value.replace(/\s+/g, " ").trim().slice(0, 200);
+        if (pending) pending.abort();
+        pending = null;
+        if (!text || (!remote && !words(text).length)) {
+          form.querySelector(".kb-agents__results").textContent = "";
+          form.querySelector(".kb-agents__status").textContent = "";
+          return;
+        }
+        if (!remote) {
+          render(form, localSearch(articles, text), null, root);
+          return;
+        }
+        var mine = pending = new AbortController();
+        serviceSearch(byId, text, mine).then(function (answer) {
+          if (pending !== mine) return;
+          pending = null;
+          render(form, answer.found, answer.corrected, root);
+        }, function () {
+          if (pending !== mine) return;
+          pending = null;
+          remote = false;   // the service failed: the local filter answers from now on
+          render(form, localSearch(articles, text), null, root);
+        });
+      }
+
       input.addEventListener("input", function () {
         clearTimeout(timer);
-        timer = setTimeout(function () { render(form, articles, root); }, 100);
+        timer = setTimeout(run, remote ? 200 : 100);
       });
-      render(form, articles, root);
+      run();
       input.focus();
     });
   }

@@ -7,7 +7,8 @@
    still typing send typing=1 (answered, not logged, search_id null). The settled query is
    requested once more without it (the service answers it from its cache): that request is
    logged and gives the search_id for /api/click and for "Was this helpful?". The same settled
-   query twice in a row (in this tab) is logged once: the second time reuses the first id. */
+   query twice in a row (in this tab) is logged once: the second time reuses the first id.
+   "Search instead for" (exact: the words as typed, no typo correction) is a search of its own. */
 (function () {
   "use strict";
 
@@ -95,23 +96,26 @@
     return id;
   })();
 
-  /* GET /api/search. `typing`: the customer is still typing, so the service does not log it. */
-  function search(query, limit, typing, signal) {
+  /* GET /api/search. `typing`: the customer is still typing, so the service does not log it.
+     `exact`: the words as typed, without typo correction. */
+  function search(query, limit, typing, signal, exact) {
     var path = "/api/search?q=" + encodeURIComponent(query) + "&limit=" + limit +
-      "&session=" + session + (typing ? "&typing=1" : "");
+      "&session=" + session + (typing ? "&typing=1" : "") + (exact ? "&exact=1" : "");
     return getJSON(path, SEARCH_TIMEOUT_MS, signal).then(function (body) {
       if (!body || body.ok !== true || !Array.isArray(body.results)) throw new Error("bad answer");
       return body;
     });
   }
 
-  /* The settled query logged last in this tab: { query, id (once known), promise of the id }.
+  /* The settled query logged last in this tab: { query, exact, id (once known), promise of
+     the id }.
      Kept in sessionStorage too, so a results page that loads afresh does not log it again. */
   var last = (function () {
     try {
       var saved = JSON.parse(stored("kb-last-search") || "null");
       if (saved && typeof saved.query === "string" && typeof saved.id === "string") {
-        return { query: saved.query, id: saved.id, promise: Promise.resolve(saved.id) };
+        return { query: saved.query, exact: saved.exact === true, id: saved.id,
+          promise: Promise.resolve(saved.id) };
       }
     } catch (error) { /* nothing usable saved */ }
     return null;
@@ -120,20 +124,23 @@
   /* The customer settled on `query`: log it, unless it is the query logged last. Resolves to
      { searchId, body }: body is the logged request's answer, or null when the search was
      already logged (nothing new was asked). */
-  function settle(query, limit, signal) {
-    if (last && last.query === query) {
+  function settle(query, limit, signal, exact) {
+    exact = !!exact;
+    if (isLast(query, exact)) {
       return last.promise.then(function (id) {
         return { searchId: id, body: null };
       }, function () {
-        return settle(query, limit, signal);   // that attempt failed (and was forgotten): again
+        return settle(query, limit, signal, exact);   // that attempt failed (and was forgotten)
       });
     }
-    var mine = { query: query, id: null, promise: null };
-    var answer = search(query, limit, false, signal);
+    var mine = { query: query, exact: exact, id: null, promise: null };
+    var answer = search(query, limit, false, signal, exact);
     mine.promise = answer.then(function (body) {
       if (!body.search_id) throw new Error("no search_id");
       mine.id = body.search_id;
-      if (last === mine) store("kb-last-search", JSON.stringify({ query: query, id: mine.id }));
+      if (last === mine) {
+        store("kb-last-search", JSON.stringify({ query: query, exact: exact, id: mine.id }));
+      }
       return mine.id;
     });
     mine.promise.catch(function () {
@@ -145,9 +152,13 @@
     });
   }
 
+  function isLast(query, exact) {
+    return !!last && last.query === query && last.exact === !!exact;
+  }
+
   /* The search_id of `query` if it is the settled query logged last, else null. */
-  function loggedId(query) {
-    return last && last.query === query ? last.id : null;
+  function loggedId(query, exact) {
+    return isLast(query, exact) ? last.id : null;
   }
 
   /* ------------------------------------------------------------------ opening a result */
@@ -237,9 +248,11 @@
     }
   }
 
-  function resultsUrl(query) {
+  /* The results page for `query`; `exact`: "Search instead for" the words as typed. */
+  function resultsUrl(query, exact) {
     var url = new URL(resultsPage.href);
     url.searchParams.set("q", query);
+    if (exact) url.searchParams.set("exact", "1");
     return url.href;
   }
 
@@ -267,11 +280,11 @@
   /* The results page on screen (search-page.js registers it), or null. */
   var page = null;
 
-  function goToResults(query) {
+  function goToResults(query, exact) {
     if (page && onResultsPage() && document.contains(page.root)) {
-      page.load(query, true);
+      page.load(query, true, exact);
     } else {
-      navigate(resultsUrl(query));
+      navigate(resultsUrl(query, exact));
     }
   }
 

@@ -1,6 +1,7 @@
 /* Search: what the header's dropdown shows. Builds the nodes (Material's own result classes, so
-   it looks native and Material's arrow keys work): results, "See more results", and when nothing
-   is found, how to reach a person. Putting them on screen is search-header.js's job.
+   it looks native and Material's arrow keys work): results, "See more results", "Search instead
+   for" the words as typed when they were corrected, and when nothing is found, how to reach a
+   person. Putting them on screen is search-header.js's job.
    Defines window.kb.search.dropdown. Needs search-core.js first. */
 (function () {
   "use strict";
@@ -19,9 +20,27 @@
       meta.append("Showing results for ", el("strong", null, body.corrected), " \u00b7 ");
     }
     meta.append(s.plural(body.total || results.length, "article", "articles"));
+    if (body.corrected) meta.append(el("br"), "Search instead for ", insteadLink(query));
     var items = results.map(function (r) { return resultItem(r, query, searchId); });
     if (body.total > results.length) items.push(moreItem(query));
     return { meta: meta, items: items };
+  }
+
+  /* The customer's words as typed, without correction: a real link to that search on the
+     results page (logged there as a search of its own). */
+  function insteadLink(query) {
+    var link = el("a", "kb-instead", query);
+    link.href = s.resultsUrl(query, true);
+    link.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();
+      s.closeOverlay();
+      s.goToResults(query, true);
+    });
+    return link;
   }
 
   function message(text) {

@@ -1,7 +1,8 @@
 /* Search: the results page, search/?q=... (overrides/search.html), a shareable address for a
    search. Filled from the search service; without it, it points to Material's own search.
    Its query is logged once when it loads (search-core.js settle: not again if it is the query
-   this tab logged last, e.g. settled in the header just before Enter).
+   this tab logged last, e.g. settled in the header just before Enter). A corrected search
+   offers "Search instead for" the words as typed: search/?q=...&exact=1, a search of its own.
    Needs search-core.js first. */
 (function () {
   "use strict";
@@ -17,17 +18,21 @@
   var answered = new Map();
   var ANSWERS_KEPT = 10;
 
-  function remember(query, body) {
-    answered.delete(query);
-    answered.set(query, body);
+  function answerKey(query, exact) {
+    return (exact ? "exact:" : "") + query;
+  }
+
+  function remember(key, body) {
+    answered.delete(key);
+    answered.set(key, body);
     if (answered.size > ANSWERS_KEPT) answered.delete(answered.keys().next().value);
   }
 
   /* The logged search for `query` (once), with its answer. */
-  function searchOnce(query, signal) {
-    return s.settle(query, PAGE_LIMIT, signal).then(function (settled) {
+  function searchOnce(query, exact, signal) {
+    return s.settle(query, PAGE_LIMIT, signal, exact).then(function (settled) {
       if (settled.body) return settled.body;
-      return s.search(query, PAGE_LIMIT, true, signal).then(function (body) {
+      return s.search(query, PAGE_LIMIT, true, signal, exact).then(function (body) {
         body.search_id = settled.searchId;   // already logged: its id, not a second row
         return body;
       });
@@ -45,19 +50,24 @@
     var baseTitle = document.title;
     var controller = null;
     var current = null;
+    var currentKey = null;
 
     function show(part) {
       [list, none, offline].forEach(function (node) { node.hidden = node !== part; });
     }
 
-    function load(query, push) {
+    /* `exact`: the words as typed, no typo correction ("Search instead for"). */
+    function load(query, push, exact) {
       query = s.normalise(query);
+      exact = !!exact && !!query;
       input.value = query;
-      if (push && s.resultsUrl(query) !== location.href) {
-        history.pushState(null, "", s.resultsUrl(query));
+      if (push && s.resultsUrl(query, exact) !== location.href) {
+        history.pushState(null, "", s.resultsUrl(query, exact));
       }
-      if (query === current) return;
+      var key = answerKey(query, exact);
+      if (key === currentKey) return;
       current = query;
+      currentKey = key;
       document.title = query ? s.quoted(query) + " - " + baseTitle : baseTitle;
       if (controller) controller.abort();
       controller = null;
@@ -66,8 +76,8 @@
         show(null);
         return;
       }
-      if (answered.has(query)) {
-        render(query, answered.get(query));
+      if (answered.has(key)) {
+        render(query, answered.get(key));
         return;
       }
       meta.textContent = "Searching\u2026";
@@ -76,10 +86,10 @@
       var mine = controller = new AbortController();
       s.serviceIsUp().then(function (up) {
         if (!up) throw new Error("service down");
-        return searchOnce(query, mine.signal);
+        return searchOnce(query, exact, mine.signal);
       }).then(function (body) {
         if (controller !== mine) return;
-        remember(query, body);
+        remember(key, body);
         render(query, body);
       }, function () {
         if (controller !== mine || mine.signal.aborted) return;
@@ -104,7 +114,8 @@
       var count = s.plural(total, "article", "articles");
       meta.replaceChildren();
       if (body.corrected) {
-        meta.append("Showing results for ", el("strong", null, body.corrected), " \u00b7 " + count);
+        meta.append("Showing results for ", el("strong", null, body.corrected), " \u00b7 " + count,
+          el("br"), "Search instead for ", insteadLink(query));
       } else {
         meta.append(count + " for ", el("strong", null, query));
       }
@@ -113,6 +124,23 @@
         return resultCard(r, body.search_id);
       }));
       show(list);
+    }
+
+    /* A real link to the exact search (shareable, opens in a new tab); a plain click searches
+       here, without reloading the page. */
+    function insteadLink(query) {
+      var link = el("a", "kb-search-page__instead", query);
+      link.href = s.resultsUrl(query, true);
+      link.addEventListener("click", function (event) {
+        if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
+          return;
+        }
+        event.preventDefault();
+        event.stopPropagation();   // not Material's instant navigation: this page searches it
+        load(query, true, true);
+        meta.focus();              // the link is gone; the new answer is read out from here
+      });
+      return link;
     }
 
     function resultCard(r, searchId) {
@@ -138,6 +166,7 @@
     }
 
     show(null);   // the no-JavaScript text goes until we know whether the service answers
+    meta.tabIndex = -1;
 
     handOver.addEventListener("click", function () {
       var box = document.querySelector("[data-md-component=search-query]");
@@ -179,9 +208,13 @@
   window.addEventListener("popstate", function () {
     var page = s.page;
     if (page && s.onResultsPage() && document.contains(page.root)) {
-      page.load(new URL(location.href).searchParams.get("q"), false);
+      page.load(new URL(location.href).searchParams.get("q"), false, exactInUrl());
     }
   });
+
+  function exactInUrl() {
+    return new URL(location.href).searchParams.get("exact") === "1";
+  }
 
   /* Search forms that lead to the results page (the home page's) go there the way links do:
      with instant navigation when it is on. */
@@ -201,7 +234,7 @@
     s.setPage(page);
     if (page) {
       keepResultsPageVisible();
-      page.load(new URL(location.href).searchParams.get("q"), false);
+      page.load(new URL(location.href).searchParams.get("q"), false, exactInUrl());
     }
   });
 })();
