@@ -25,15 +25,18 @@ from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kb_search import search as engine
+from kb_search.boosts import refresh_regularly
 from kb_search.config import Settings
 from kb_search.errors import ERROR_SCHEMA, ApiError, http_error, server_error
 from kb_search.params import (
     MAX_BODY_BYTES,
     SEARCH_ID_PATTERN,
     SESSION_PATTERN,
+    SOURCES,
     TEXT_PATTERN,
     WORDS_PATTERN,
     article_id,
+    choice_param,
     clean_text,
     int_param,
     json_body,
@@ -93,6 +96,10 @@ async def api_search(request: Request) -> Response:
       - {name: session, in: query, schema: {$ref: '#/components/schemas/Session'}}
       - {name: typing, in: query, allowEmptyValue: true,
          schema: {$ref: '#/components/schemas/Typing'}}
+      - {name: exact, in: query, allowEmptyValue: true,
+         schema: {$ref: '#/components/schemas/Exact'}}
+      - {name: source, in: query, allowEmptyValue: true,
+         schema: {$ref: '#/components/schemas/Source'}}
     responses:
       200:
         description: the best matches first
@@ -135,7 +142,9 @@ async def api_search(request: Request) -> Response:
 def _search(request: Request) -> Response:
     svc = service(request)
     settings = svc.settings
-    params = query_params(request, {"q", "limit", "category", "session", "typing"})
+    params = query_params(
+        request, {"q", "limit", "category", "session", "typing", "exact", "source"}
+    )
     text = clean_text(params.get("q", ""), "query", settings.max_query_length)
     if not text:
         raise ApiError(400, "q is required: the words to search for")
@@ -143,6 +152,11 @@ def _search(request: Request) -> Response:
     # Keystrokes in progress ("wheres", "wheres my") are not what the customer searched for,
     # and a HEAD request sees no results.
     typing = int_param(params, "typing", 0, 0, 1) == 1 or request.method == "HEAD"
+    # "Search instead for ...": the customer's words as typed, logged as a search of its own.
+    exact = int_param(params, "exact", 0, 0, 1) == 1
+    # Support agents search for customers (/agents/): what they type is not a customer's
+    # search, so it never enters the query log, the gap report or the click counts.
+    by_agent = choice_param(params, "source", SOURCES) == "agents"
     index = svc.open_index()
     category = params.get("category") or None
     if category is not None and category not in index.categories:
@@ -156,8 +170,10 @@ def _search(request: Request) -> Response:
         cache_size=settings.cache_size,
         encoder=svc.encoder,
         semantic_weight=settings.semantic_weight,
+        boosts=svc.boosts(index),
+        correct=not exact,
     )
-    search_id = None if typing else uuid.uuid4().hex
+    search_id = None if typing or by_agent else uuid.uuid4().hex
     if search_id is not None:
         top = str(answer.results[0].id) if answer.results else None
         event = SearchEvent(search_id, text, answer.total, top, category, answer.corrected, session)
@@ -470,6 +486,20 @@ def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
                 "default": 0,
                 "description": "1 while the customer is still typing: answered, not logged",
             },
+            "Exact": {
+                "type": "integer",
+                "enum": [0, 1],
+                "default": 0,
+                "description": "1: the words exactly as sent, no typo correction (corrected "
+                "is null): the customer's 'Search instead for ...'",
+            },
+            "Source": {
+                "type": "string",
+                "enum": list(SOURCES),
+                "default": SOURCES[0],
+                "description": "agents: a support agent's search (the /agents/ page), answered "
+                "but never logged (search_id is null)",
+            },
             "SearchId": search_id,
             "SearchIdOrNull": search_id
             | {"nullable": True, "description": "null: a search while typing, or none"},
@@ -563,10 +593,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         svc = Service(settings)
         app.state.service = svc
         purging = asyncio.create_task(purge_regularly(svc.log))
+        learned = svc.learned
+        learning = asyncio.create_task(refresh_regularly(learned, svc.index)) if learned else None
         try:
             yield
         finally:
             purging.cancel()
+            if learning:
+                learning.cancel()
             # Drains what is waiting: no logged search is lost on a clean shutdown.
             await asyncio.to_thread(svc.log.close)
             svc.index.close()

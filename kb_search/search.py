@@ -1,7 +1,7 @@
 """Turn a customer's words into results. Their text is never parsed as Whoosh query syntax.
 
-Words are analysed like the index (accents folded, stop words dropped, stemmed); unknown words
-are corrected against the index's own vocabulary; writers' synonyms add alternatives. Each word
+Words are analysed like the index (accents folded, stop words dropped, stemmed); typos are
+corrected (kb_search.spelling: never a real word); writers' synonyms add alternatives. Each word
 is matched in the index's weighted field (a title or customer-query match outweighs a passing
 mention in the body), two words side by side in a title or query count extra, and, with the
 optional semantic ranker, scores are fused with similarity in meaning. Cost is bounded: at most
@@ -12,41 +12,38 @@ from __future__ import annotations
 
 import html
 import itertools
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh import highlight
 from whoosh.query import And, Or, Phrase, Query, Term
 
 from kb_search.schema import ALL_FIELD, MATCH_FIELD, SectionRecord
 from kb_search.semantic import Encoder
+from kb_search.spelling import MAX_CORRECTIONS as MAX_CORRECTIONS  # re-exported for callers
+from kb_search.spelling import correct_all, corrected_text
 from kb_search.text import ENGLISH
 from kb_search.versions import OpenIndex
 
+if TYPE_CHECKING:
+    from kb_search.boosts import Boosts
+
 MAX_TERMS = 12
-# Spelling correction is the costly part of a search: at most this many unknown words of one
-# query are corrected, and words longer than this are taken as they are (nobody mistypes a
-# 21-letter word into a help center; random strings are not worth 8 ms each).
-MAX_CORRECTIONS = 3
-MAX_CORRECTABLE_LENGTH = 20
 SUGGESTIONS = 6
-# An unknown word this long with no close spelling is completed ("unsub" -> "unsubscribe").
-MIN_COMPLETION = 4
-SYNONYM_WEIGHT = 0.7
+SYNONYM_WEIGHT = 0.5
 # Results scoring under this share of the best one are dropped; `total` counts the rest of
 # the best COUNTED matches.
 RELATIVE_CUTOFF = 0.15
 # The same for fused scores, where every candidate also has a share of semantic similarity.
-HYBRID_CUTOFF = 0.6
+HYBRID_CUTOFF = 0.5
 COUNTED = 50
 # The semantic ranker adds this many of the closest articles by meaning to the lexical matches,
 # those at least this similar (cosine) to the query.
 SEMANTIC_CANDIDATES = 10
 MIN_SIMILARITY = 0.45
 # A word in more than this share of articles is left out when the query has rarer words.
-COMMON_SHARE = 0.8
+COMMON_SHARE = 0.95
 # Two of the customer's words side by side in these fields count extra ("where ... order").
 PHRASE_WEIGHTS = {"title": 3.0, "queries": 3.0}
 PHRASE_SLOP = 2
@@ -105,21 +102,26 @@ def search(
     cache_size: int = 0,
     encoder: Encoder | None = None,
     semantic_weight: float = 0.0,
+    correct: bool = True,
+    boosts: Boosts | None = None,
 ) -> Answer:
     """Search the index; repeated searches come from a small per-version cache.
 
     With an encoder whose vectors the index holds, lexical and semantic scores are fused.
+    `correct=False` searches the words exactly as typed ("Search instead for ...").
     """
     words = words_of(text)
     hybrid = encoder if hybrid_ready(index, encoder, semantic_weight) else None
-    key = (tuple(words), limit, category, hybrid is not None)
+    key = (tuple(words), limit, category, hybrid is not None, correct)
     found: _Found | None = index.cached(key)
     if found is None:
-        found = _search(index, words, limit, category, hybrid, semantic_weight)
+        found = _search(index, words, limit, category, hybrid, semantic_weight, correct=correct)
         if cache_size:
             index.remember(key, found, cache_size)
-    corrected = _corrected_text(text, words, found.corrected_words)
-    return Answer(text, corrected, found.total, found.results)
+    corrected = corrected_text(text, words, found.corrected_words)
+    # Learned from what this search's customers opened (kb_search.boosts).
+    results = boosts.apply(text, found.results) if boosts else found.results
+    return Answer(text, corrected, found.total, results)
 
 
 def _above(scored: list[tuple[str, float]], share: float) -> list[tuple[str, float]]:
@@ -167,8 +169,10 @@ def _search(
     category: str | None,
     encoder: Encoder | None = None,
     semantic_weight: float = 0.0,
+    *,
+    correct: bool = True,
 ) -> _Found:
-    corrected_words = correct_all(index, words)
+    corrected_words = correct_all(index, words) if correct else words
     stems = _unique(stems_of(" ".join(corrected_words)))
     if not stems:
         return _Found(corrected_words, 0, [])
@@ -238,58 +242,6 @@ def _pairs(stems: list[str]) -> list[Query]:
         for first, second in itertools.pairwise(stems)
         for name, boost in PHRASE_WEIGHTS.items()
     ]
-
-
-def _corrected_text(text: str, words: list[str], corrected: list[str]) -> str | None:
-    """The customer's own text with the misspelled words replaced, punctuation and all.
-
-    Rebuilding it from words would drop the '@' and '+' that redaction needs to recognise an
-    email or a phone number before the corrected query is logged.
-    """
-    if corrected == words:
-        return None
-    result = text
-    for wrong, right in zip(words, corrected, strict=True):
-        if wrong != right:
-            result = re.sub(
-                rf"(?<!\w){re.escape(wrong)}(?!\w)", right, result, count=1, flags=re.IGNORECASE
-            )
-    return " ".join(result.split())
-
-
-def needs_correction(index: OpenIndex, word: str) -> bool:
-    """A word the index does not know, short enough to be a typo of one it does."""
-    return not (
-        len(word) < 3
-        or len(word) > MAX_CORRECTABLE_LENGTH
-        or word.isdigit()
-        or _LANGUAGE.is_stop_word(word)
-        or word in index.vocabulary
-    )
-
-
-def correct_all(index: OpenIndex, words: list[str]) -> list[str]:
-    """Each word, or its correction: the first MAX_CORRECTIONS unknown words are corrected."""
-    budget = MAX_CORRECTIONS
-    corrected = []
-    for word in words:
-        if budget and needs_correction(index, word):
-            budget -= 1
-            word = correct(index, word)
-        corrected.append(word)
-    return corrected
-
-
-def correct(index: OpenIndex, word: str) -> str:
-    """The closest word the index knows, for a word it does not know (typos)."""
-    if not needs_correction(index, word):
-        return word
-    with index.searcher() as searcher:
-        corrector = searcher.corrector("spell")
-        suggestions = corrector.suggest(word, limit=1, maxdist=1 if len(word) < 6 else 2, prefix=1)
-    if suggestions:
-        return str(suggestions[0])
-    return index.completion(word) if len(word) >= MIN_COMPLETION else word
 
 
 def _result(record: dict[str, Any], score: float, terms: set[str]) -> Result:

@@ -18,6 +18,8 @@ import anyio.to_thread
 from starlette.requests import Request
 
 from kb_search import search as engine
+from kb_search import spelling
+from kb_search.boosts import Boosts, LearnedBoosts
 from kb_search.config import Settings
 from kb_search.errors import ApiError
 from kb_search.querylog import QueryLog, SearchEvent, open_log
@@ -39,9 +41,16 @@ class Service:
         self.settings = settings
         self.index = LiveIndex(settings.index_dir)
         self.log: QueryLog = open_log(settings)
+        # Learned in the background (kb_search.boosts.refresh_regularly); None when off.
+        self.learned = (
+            LearnedBoosts(self.log.store)
+            if settings.learned_boosts and settings.log_searches
+            else None
+        )
         self.limiter = RateLimiter(settings.rate_limit)
         self.search_log_limiter = RateLimiter(settings.log_searches_per_minute)
         self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
+        spelling.is_real_word("")  # the word lists load now, not in a customer's first search
         # At most this many searches compute at once, in threads of their own.
         self.search_threads = anyio.CapacityLimiter(settings.search_threads)
         self._not_logged = 0  # searches answered but not logged: their client sent too many
@@ -58,6 +67,9 @@ class Service:
                 503, "search is busy just now; try again in a moment", headers={"Retry-After": "1"}
             )
         return await anyio.to_thread.run_sync(call, request, limiter=self.search_threads)
+
+    def boosts(self, index: OpenIndex) -> Boosts | None:
+        return self.learned.current(index) if self.learned else None
 
     def ranker(self, index: OpenIndex) -> str:
         ready = engine.hybrid_ready(index, self.encoder, self.settings.semantic_weight)

@@ -43,6 +43,10 @@ class LogStore(EventStore, GapFigures, Protocol):
     """A storage backend: takes the writer's batches and answers with raw figures."""
 
     def evidence(self, follow_up_minutes: int) -> list[tuple[str, str, str]]: ...
+    def reformulations(self, follow_up_minutes: int) -> list[tuple[str, str, str]]: ...
+    def click_counts(
+        self, since: datetime, min_visits: int
+    ) -> list[tuple[str, str | None, int, str | None]]: ...
     def purge(self, cutoff: datetime) -> int: ...
     def describe(self) -> dict[str, Any]: ...
 
@@ -71,6 +75,14 @@ class _NoStore:
         return []
 
     def evidence(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
+        return []
+
+    def reformulations(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
+        return []
+
+    def click_counts(
+        self, since: datetime, min_visits: int
+    ) -> list[tuple[str, str | None, int, str | None]]:
         return []
 
     def purge(self, cutoff: datetime) -> int:

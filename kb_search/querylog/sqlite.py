@@ -110,6 +110,36 @@ JOIN searches s ON s.session = z.session AND s.at > z.at
 JOIN clicks c ON c.search_id = s.search_id
 WHERE z.result_count = 0 AND z.session IS NOT NULL
 """
+# A search that failed (it found nothing, or nothing it showed was opened), and the first search
+# of the same visit, soon after, that was clicked: the customer said it again in other words.
+_REFORMULATIONS = """
+SELECT u.search_id, u.query, c.article_id
+FROM searches u
+JOIN clicks c ON c.search_id = (
+    SELECT s.search_id FROM searches s
+    WHERE s.session = u.session AND s.at > u.at
+      AND julianday(s.at) - julianday(u.at) <= :minutes / 1440.0
+      AND EXISTS (SELECT 1 FROM clicks k WHERE k.search_id = s.search_id)
+    ORDER BY s.at LIMIT 1)
+WHERE u.session IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM clicks x WHERE x.search_id = u.search_id)
+"""
+# Per normalised search since a time: the visits that made it (a row with no article), and per
+# article the visits that clicked it. A visit counts once however often it searched or clicked;
+# a search without a visit id is a visit of its own. Category-filtered searches rank otherwise.
+_CLICK_COUNTS = """
+WITH recent AS (
+    SELECT search_id, norm, query, COALESCE(session, search_id) AS visit FROM searches
+    WHERE at >= :since AND result_count > 0 AND norm != '' AND category IS NULL),
+searched AS (
+    SELECT norm, COUNT(DISTINCT visit) AS visits, MAX(query) AS example FROM recent
+    GROUP BY norm HAVING COUNT(DISTINCT visit) >= :min_visits)
+SELECT norm, NULL, visits, example FROM searched
+UNION ALL
+SELECT r.norm, c.article_id, COUNT(DISTINCT r.visit), NULL
+FROM recent r JOIN searched USING (norm) JOIN clicks c USING (search_id)
+GROUP BY r.norm, c.article_id
+"""
 
 
 def clean(text: str | None) -> str | None:
@@ -344,6 +374,25 @@ class SQLiteStore:
         with self._reading() as conn:
             rows = conn.execute(_EVIDENCE, {"minutes": follow_up_minutes}).fetchall()
         return [(str(s), str(q or ""), str(a)) for s, q, a in rows]
+
+    def reformulations(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
+        """(search id, query, article clicked after) for each search that found nothing or was
+        not clicked, with the article opened from the first search of the same visit, soon
+        after, that was clicked."""
+        with self._reading() as conn:
+            rows = conn.execute(_REFORMULATIONS, {"minutes": follow_up_minutes}).fetchall()
+        return [(str(s), str(q or ""), str(a)) for s, q, a in rows]
+
+    def click_counts(
+        self, since: datetime, min_visits: int
+    ) -> list[tuple[str, str | None, int, str | None]]:
+        """(form, None, visits, an example query) for each normalised search made by at least
+        `min_visits` visits since `since`, and (form, article, visits that clicked it, None) for
+        each article clicked after one of them."""
+        params = {"since": iso(since), "min_visits": min_visits}
+        with self._reading() as conn:
+            rows = conn.execute(_CLICK_COUNTS, params).fetchall()
+        return [(str(n), None if a is None else str(a), int(v), q) for n, a, v, q in rows]
 
     def purge(self, cutoff: datetime) -> int:
         """Delete every row and text older than `cutoff`; returns raw rows deleted."""
