@@ -11,7 +11,7 @@ from typing import Any
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 
-from kb_search.articles import ContentError, HelpCenter, load
+from kb_search.articles import ContentError, HelpCenter, load, missing_site_facts
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
@@ -19,6 +19,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         center = load(Path(config.docs_dir))
     except ContentError as error:
         raise PluginError("Help center content has problems:\n" + str(error)) from None
+    if missing := missing_site_facts(center):
+        raise PluginError("Help center content has problems:\n" + "\n".join(missing))
     config.extra["help_center"] = center
     config.extra["store"] = center.store
     config.nav = navigation(center)

@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import re
 import subprocess
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -223,6 +224,50 @@ def _read_yaml_mapping(docs_dir: Path, name: str, problems: list[str]) -> dict[s
         problems.append(f"{_display(docs_dir, name)}: must be a mapping of names to values")
         return {}
     return data
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_HOURS = re.compile(r"closed|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
+CHANNEL_FIELDS = ("label", "value", "href", "response")
+
+
+def missing_site_facts(center: HelpCenter) -> list[str]:
+    """The facts every page's contact block shows: a site without them cannot be built."""
+    where, store = _display(center.docs_dir, STORE_FILE), center.store
+    problems = [
+        f"{where}: '{name}' is missing: {about}"
+        for name, about in (
+            ("name", "the shop's name"),
+            ("timezone", "the time zone of the opening hours, e.g. Europe/Stockholm"),
+            ("timezone_label", "how customers read that time zone, e.g. Swedish time"),
+        )
+        if not str(store.get(name) or "").strip()
+    ]
+    if store.get("timezone"):
+        try:
+            zoneinfo.ZoneInfo(str(store["timezone"]))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            problems.append(f"{where}: 'timezone' {store['timezone']!r} is not an IANA time zone")
+    hours = store.get("opening_hours")
+    if not isinstance(hours, dict):
+        problems.append(f"{where}: 'opening_hours' is missing: one line per weekday")
+    else:
+        problems += [
+            f"{where}: 'opening_hours.{day}' must be HH:MM-HH:MM or closed, not {hours.get(day)!r}"
+            for day in WEEKDAYS
+            if not _HOURS.fullmatch(str(hours.get(day, "")))
+        ]
+    channels = store.get("channels")
+    if not isinstance(channels, dict) or "email" not in channels:
+        problems.append(f"{where}: 'channels' is missing, or has no 'email' channel")
+    else:
+        problems += [
+            f"{where}: 'channels.{key}.{name}' is missing"
+            for key, channel in channels.items()
+            for name in CHANNEL_FIELDS
+            if not isinstance(channel, dict) or not str(channel.get(name) or "").strip()
+        ]
+    return problems
 
 
 def _load_categories(docs_dir: Path, problems: list[str]) -> dict[str, Category]:

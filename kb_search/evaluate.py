@@ -7,16 +7,12 @@ and `kb eval` (a relevance set in a CSV file).
 from __future__ import annotations
 
 import csv
-import json
-import shutil
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kb_search import search as engine
-from kb_search.articles import HelpCenter
 from kb_search.semantic import Encoder
 from kb_search.versions import OpenIndex
 
@@ -117,33 +113,6 @@ def summary(evaluation: Evaluation, k: int) -> dict[str, Any]:
             for o in evaluation.failures(k)
         ],
     }
-
-
-def material_search(site_dir: Path, center: HelpCenter, cases: list[Case]) -> Evaluation:
-    """The same cases through Material's built-in search (its own worker, run by Node)."""
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("the built-in search baseline needs Node.js (`node`) on the PATH")
-    workers = sorted((site_dir / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
-    if not workers:
-        raise RuntimeError(f"{site_dir} has no Material search worker: build the site first")
-    job = {
-        "worker": str(workers[0]),
-        "index": str(site_dir / "search" / "search_index.json"),
-        "queries": [c.query for c in cases],
-    }
-    harness = Path(__file__).with_name("material_search.js")
-    result = subprocess.run(
-        [node, str(harness)], input=json.dumps(job), capture_output=True, text=True, check=True
-    )
-    by_url = {a.url: a for a in center.published}
-    outcomes = []
-    for case, urls in zip(cases, json.loads(result.stdout), strict=True):
-        articles = [by_url[u] for u in urls if u in by_url]
-        outcomes.append(
-            Outcome(case, [(str(a.id), a.title) for a in articles][:RANKS_KEPT], len(urls))
-        )
-    return Evaluation(outcomes)
 
 
 def sibling_report(evaluation: Evaluation, groups: list[list[str]]) -> list[dict[str, Any]]:

@@ -37,8 +37,8 @@ def copy_project(destination: Path) -> Path:
 
 
 @functools.cache
-def kb_eval(relevance_set: str) -> dict[str, Any]:
-    """`kb eval --json --baseline lunr` on tests/relevance/<set>, once per test run."""
+def kb_eval(relevance_set: str, docs: str = "docs") -> dict[str, Any]:
+    """`kb eval --json --baseline all` on tests/relevance/<set>, once per test run."""
     from kb_search.cli import main
 
     out = io.StringIO()
@@ -47,9 +47,11 @@ def kb_eval(relevance_set: str) -> dict[str, Any]:
             [
                 "eval",
                 str(ROOT / "tests" / "relevance" / relevance_set),
+                "--docs",
+                str(ROOT / docs),
                 "--json",
                 "--baseline",
-                "lunr",
+                "all",
                 "--config",
                 str(ROOT / "mkdocs.yml"),
             ]

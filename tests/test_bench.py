@@ -4,7 +4,6 @@ breaking again: a figure without a target, or a target the run neither met nor m
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -13,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kb_search.semantic import load_encoder
 from tests.conftest import ROOT
 
 SIZES = (10, 100)
@@ -32,6 +32,7 @@ def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) 
         "BENCH_BUILD_RUNS": "1",
         "BENCH_GAP_FORMS": "2000",
         "BENCH_LOCK_SECONDS": "2",
+        "BENCH_LEARN_VISITS": "0,10",
         "BENCH_SKIP": "" if has_wrk else "http,reliability",
     }
     env.pop("BENCH_OUTPUT", None)
@@ -65,11 +66,15 @@ def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) 
         reason.startswith(("skipped with --skip", "the semantic extra"))
         for reason in results["not_measured"].values()
     ), results["not_measured"]
-    if has_wrk and importlib.util.find_spec("sentence_transformers"):
+    if has_wrk and load_encoder() is not None:
         assert results["not_measured"] == {}
     assert {f"p99_ms_{SIZES[1]}", f"realistic_p99_ms_{SIZES[1]}", "nonsense_vs_ordinary_p50"} <= (
         set(results["met"])
     )
+    # The learning curve, on the development set and on the second shop, at each checkpoint.
+    for name in ("dev", "second shop"):
+        assert [point["visits"] for point in results["learning"][name]] == [0, 10]
+        assert f"learning curve, {name}" in out
     # Each target has its line in the report, met or not (or why it was not measured).
     for name in targets:
         verdict = r"not measured \(.+\)" if name in results["not_measured"] else r"(NOT )?met"

@@ -141,6 +141,22 @@ def test_a_bad_front_matter_field_fails_the_build_naming_file_and_field(tmp_path
     assert "Traceback" not in result.stderr
 
 
+def test_a_shop_without_the_contact_blocks_facts_fails_the_build_naming_each(
+    tmp_path: Path,
+) -> None:
+    project = copy_project(tmp_path / "project")
+    store = project / "docs" / "store.yml"
+    facts = store.read_text().replace("  sunday: closed", "  sunday: ten till four")
+    store.write_text(facts.replace("timezone: Europe/Stockholm", "timezone: Europe/Gothenburg"))
+    result = mkdocs_build(project, tmp_path / "site")
+    assert result.returncode != 0
+    assert "docs/store.yml: 'timezone' 'Europe/Gothenburg' is not an IANA time zone" in (
+        result.stderr
+    )
+    assert "docs/store.yml: 'opening_hours.sunday' must be HH:MM-HH:MM or closed" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_permalinks_survive_a_move_and_old_paths_redirect(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     docs = project / "docs"
