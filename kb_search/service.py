@@ -23,6 +23,7 @@ from kb_search.boosts import Boosts, LearnedBoosts
 from kb_search.config import Settings
 from kb_search.errors import ApiError
 from kb_search.querylog import QueryLog, SearchEvent, open_log
+from kb_search.redact import redact
 from kb_search.security import RateLimiter, site_policy
 from kb_search.semantic import load_encoder
 from kb_search.sitefiles import SiteFiles
@@ -50,7 +51,9 @@ class Service:
         self.limiter = RateLimiter(settings.rate_limit)
         self.search_log_limiter = RateLimiter(settings.log_searches_per_minute)
         self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
-        spelling.is_real_word("")  # the word lists load now, not in a customer's first search
+        # The word lists load now, not in a customer's first search.
+        spelling.is_real_word("")
+        redact("I'm Anna")
         # At most this many searches compute at once, in threads of their own.
         self.search_threads = anyio.CapacityLimiter(settings.search_threads)
         self._not_logged = 0  # searches answered but not logged: their client sent too many

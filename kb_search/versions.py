@@ -284,7 +284,7 @@ class LiveIndex:
         self.root = root
         self.problem: str | None = None  # why the newest release is not the one served
         self._open: OpenIndex | None = None
-        self._failed: dict[str, float] = {}
+        self._failed: dict[str, tuple[float, str]] = {}  # version: when it failed, and why
         self._checked = float("-inf")
         self._lock = threading.Lock()
 
@@ -334,13 +334,15 @@ class LiveIndex:
         if not _VERSION.fullmatch(version):
             shown = version[:40] or "nothing"
             raise IndexUnavailable(f"{self.root / CURRENT} names {shown!r}, which is no release")
-        if now - self._failed.get(version, float("-inf")) < self.RETRY_SECONDS:
-            raise IndexUnavailable(f"release {version} could not be opened")
+        failed_at, why = self._failed.get(version, (float("-inf"), ""))
+        if now - failed_at < self.RETRY_SECONDS:  # the same reason, until it is worth a retry
+            raise IndexUnavailable(why)
         try:
             opened = OpenIndex.open(self.root / version)
         except Exception as error:
-            self._failed[version] = now
-            problem = IndexUnavailable(f"release {version} could not be opened: {error}")
+            why = f"release {version} could not be opened: {error}"
+            self._failed[version] = (now, why)
+            problem = IndexUnavailable(why)
             if self._open is None:  # starting: serve the newest older release that opens
                 self._open = self._newest_that_opens(before=version)
             raise problem from None

@@ -105,6 +105,41 @@ def test_the_article_customers_open_moves_up_at_most_max_move_places(
     assert [i for i in after if i != wanted] == [i for i in before if i != wanted]
 
 
+def test_a_boost_stays_out_of_exact_and_category_searches(
+    shop: Settings, quick_learning: None
+) -> None:
+    """Learned from corrected searches in every category: "Search instead for" and a search
+    within one category rank on their own."""
+    live = LiveIndex(shop.index_dir)
+    try:
+        index = live.current()
+        before = [r.id for r in engine.search(index, QUERY).results]
+
+        def first_in_its_category(article: int) -> bool:
+            category = index.records[str(article)]["category"]
+            return engine.search(index, QUERY, category=category).results[0].id == article
+
+        # Lower in the list, and not first in its category either: a boost would move it there.
+        wanted = next(a for a in before[2:] if not first_in_its_category(a))
+    finally:
+        live.close()
+    with TestClient(create_app(shop)) as client:
+        customers(client, [wanted] * 6)
+        wait_for(lambda: ranked(client) != before)
+        exact = client.get("/api/search", params={"q": QUERY, "exact": "1"}).json()
+        assert [r["id"] for r in exact["results"]] == before
+    live, boosts = learned(shop)
+    try:
+        index = live.current()
+        category = index.records[str(wanted)]["category"]
+        within = engine.search(index, QUERY, category=category).results
+        assert boosts.apply(QUERY, within) != within
+        boosted = engine.search(index, QUERY, category=category, boosts=boosts).results
+        assert [r.id for r in boosted] == [r.id for r in within]
+    finally:
+        live.close()
+
+
 @pytest.mark.parametrize(
     "opened",
     [[4] * 3, [4] * 3 + [1] * 3],

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kb_search.search import MAX_CORRECTIONS, correct_all, search
+from kb_search.search import search
+from kb_search.spelling import MAX_CORRECTIONS, correct_all
 from kb_search.versions import LiveIndex, OpenIndex
 
 
