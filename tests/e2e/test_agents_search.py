@@ -3,12 +3,8 @@ query log; on a static host its own filter answers. Real service, real Chromium.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -24,23 +20,6 @@ def desk(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     yield context.new_page()
     context.close()
-
-
-@pytest.fixture(scope="module")
-def static_site(built_site: Path) -> Iterator[str]:
-    """The same site on a plain static host: no search service behind it."""
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(built_site))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def logged_searches(live: LiveService) -> int:

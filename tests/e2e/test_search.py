@@ -3,14 +3,10 @@ nothing matches; then tells us whether an article helped. Real service, real Chr
 
 from __future__ import annotations
 
-import functools
 import re
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -32,23 +28,6 @@ OUR_RESULTS = ".md-search-result__list a[data-kb-article-id]"
 @pytest.fixture(scope="module")
 def center() -> HelpCenter:
     return load(ROOT / "docs")
-
-
-@pytest.fixture(scope="module")
-def static_site(built_site: Path) -> Iterator[str]:
-    """The same site on a plain static host: no search service behind it."""
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(built_site))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def article(center: HelpCenter, path: str) -> Article:

@@ -75,17 +75,7 @@
   /* The search service's answer as { found: [article], corrected }, or a rejection. */
   function serviceSearch(byId, text, controller) {
     var path = "/api/search?q=" + encodeURIComponent(text) + "&limit=" + LIMIT + "&source=agents";
-    var timer = setTimeout(function () { controller.abort(); }, SEARCH_TIMEOUT_MS);
-    return fetch(window.kb.api(path), {
-      signal: controller.signal, headers: { Accept: "application/json" }
-    }).then(function (response) {
-      clearTimeout(timer);
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    }, function (error) {
-      clearTimeout(timer);
-      throw error;
-    }).then(function (body) {
+    return window.kb.search.getJSON(path, SEARCH_TIMEOUT_MS, controller.signal).then(function (body) {
       if (!body || body.ok !== true || !Array.isArray(body.results)) throw new Error("bad answer");
       var found = body.results.map(function (r) { return byId[String(r.id)]; })
         .filter(Boolean);   // an article this page's build does not have yet: left out

@@ -299,6 +299,7 @@
   onEachPage(retryIfDue);
 
   kb.search = {
+    getJSON: getJSON,
     serviceIsUp: serviceIsUp,
     serviceFailed: serviceFailed,
     search: search,
