@@ -298,8 +298,25 @@
   }
   onEachPage(retryIfDue);
 
+  /* "Search instead for <query>": a real link to the exact search (shareable, opens in a new
+     tab); a plain click runs `search` instead, not Material's instant navigation. */
+  function insteadLink(query, className, search) {
+    var link = el("a", className, query);
+    link.href = resultsUrl(query, true);
+    link.addEventListener("click", function (event) {
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();
+      search();
+    });
+    return link;
+  }
+
   kb.search = {
     getJSON: getJSON,
+    insteadLink: insteadLink,
     serviceIsUp: serviceIsUp,
     serviceFailed: serviceFailed,
     search: search,

@@ -29,18 +29,10 @@
   /* The customer's words as typed, without correction: a real link to that search on the
      results page (logged there as a search of its own). */
   function insteadLink(query) {
-    var link = el("a", "kb-instead", query);
-    link.href = s.resultsUrl(query, true);
-    link.addEventListener("click", function (event) {
-      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
-        return;
-      }
-      event.preventDefault();
-      event.stopPropagation();
+    return s.insteadLink(query, "kb-instead", function () {
       s.closeOverlay();
       s.goToResults(query, true);
     });
-    return link;
   }
 
   function message(text) {

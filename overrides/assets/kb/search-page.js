@@ -126,21 +126,12 @@
       show(list);
     }
 
-    /* A real link to the exact search (shareable, opens in a new tab); a plain click searches
-       here, without reloading the page. */
+    /* A plain click searches the exact words here, without reloading the page. */
     function insteadLink(query) {
-      var link = el("a", "kb-search-page__instead", query);
-      link.href = s.resultsUrl(query, true);
-      link.addEventListener("click", function (event) {
-        if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
-          return;
-        }
-        event.preventDefault();
-        event.stopPropagation();   // not Material's instant navigation: this page searches it
+      return s.insteadLink(query, "kb-search-page__instead", function () {
         load(query, true, true);
         meta.focus();              // the link is gone; the new answer is read out from here
       });
-      return link;
     }
 
     function resultCard(r, searchId) {
