@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import http.client
 import itertools
 import json
 import os
@@ -43,7 +42,6 @@ import platform
 import random
 import re
 import shutil
-import socket
 import statistics
 import string
 import subprocess
@@ -483,59 +481,20 @@ def load_test(port: int, paths: list[str], seconds: float) -> dict[str, float]:
     return {"rps": round(float(rps.group(1)), 1), "p99_ms": round(float(p99.group(1)) * scale, 2)}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def serve(releases: Path, log_db: Path, log_on: bool) -> tuple[subprocess.Popen[bytes], int]:
-    """`kb serve` on a free port; lexical (the index has no vectors), so no model is loaded."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "KB_INDEX_DIR": str(releases),
-        "KB_LOG_URL": f"sqlite:///{log_db}",
-        "KB_PORT": str(port),
-        "KB_LOG_SEARCHES": "on" if log_on else "off",
-        "KB_SEMANTIC_WEIGHT": "0",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kb_search.cli", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process, port
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    process.wait(timeout=30)
-    raise RuntimeError(f"the service did not start (exit code {process.returncode})")
-
-
 def http_figures(center: HelpCenter, site: Path, work: Path, seconds: float) -> dict[str, Any]:
     build(center, work / "releases", site=link_site(site))  # a release, as `kb release` makes
     paths = zipf_paths(5000)
     figures: dict[str, Any] = {}
     for log_on in (True, False):
-        process, port = serve(work / "releases", work / f"log-{log_on}.sqlite3", log_on)
-        try:
+        log = work / f"log-{log_on}.sqlite3"
+        with reliability.serving(
+            work / "releases", log, KB_LOG_SEARCHES="on" if log_on else "off"
+        ) as port:
             if log_on:
                 figures["healthz"] = load_test(port, ["/healthz"], seconds)
                 figures["search"] = load_test(port, paths, seconds)
             else:
                 figures["search_log_off"] = load_test(port, paths, seconds)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
     return figures
 
 
