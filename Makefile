@@ -25,7 +25,7 @@ release: $(STAMP)  ## build the site and the index into a new release, switched 
 run: release  ## build a release, then serve it on http://127.0.0.1:8000
 	$(BIN)/kb serve
 
-bench: $(STAMP) wrk  ## speed figures as ratios measured in one run; writes bench/results.json
+bench: $(STAMP) $(NODE_STAMP) browser wrk  ## speed figures as ratios measured in one run; writes bench/results.json
 	$(BIN)/python bench/run.py
 
 # Debian's wrk, the load generator of the bench and of its test; installed only when absent.
@@ -36,7 +36,15 @@ wrk:
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: $(STAMP) browser wrk  ## lint, then every test (build, service, browser)
+# axe-core and Lighthouse for the browser checks, pinned in package-lock.json; Node.js from
+# Debian only when the machine has none.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+test: $(STAMP) $(NODE_STAMP) browser wrk  ## lint, then every test (build, service, browser)
 	$(MAKE) lint
 	$(BIN)/pytest
 
@@ -46,4 +54,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf site var $(VENV)
+	rm -rf site var $(VENV) node_modules
