@@ -53,6 +53,8 @@ from kb_search.sitefiles import ReleaseSite
 from kb_search.versions import OpenIndex
 
 MAX_MISSING_LENGTH = 500
+# Why an article was not helpful, as the page offers it (kb-article-footer.html).
+FEEDBACK_REASONS = ("outdated", "unclear", "not_answered", "other")
 DEFAULT_LIMIT = 10
 
 schemas = SchemaGenerator(
@@ -279,6 +281,7 @@ async def api_feedback(request: Request) -> Response:
               article_id: {$ref: '#/components/schemas/ArticleId'}
               helpful: {type: boolean}
               missing: {$ref: '#/components/schemas/Missing'}
+              reason: {$ref: '#/components/schemas/FeedbackReason'}
               search_id: {$ref: '#/components/schemas/SearchIdOrNull'}
     responses:
       200: {$ref: '#/components/responses/Logged'}
@@ -292,7 +295,7 @@ async def api_feedback(request: Request) -> Response:
     """
     svc = service(request)
     svc.rate_limit(request)
-    data = await json_body(request, {"article_id", "helpful", "missing", "search_id"})
+    data = await json_body(request, {"article_id", "helpful", "missing", "reason", "search_id"})
     index = await run_in_threadpool(svc.open_index)
     article = article_id(index, data.get("article_id"))
     helpful = data.get("helpful")
@@ -302,8 +305,12 @@ async def api_feedback(request: Request) -> Response:
     if missing is not None and not isinstance(missing, str):
         raise ApiError(400, "missing must be text")
     missing = clean_text(missing, "missing", MAX_MISSING_LENGTH) if missing else None
+    reason = data.get("reason")
+    if reason is not None and reason not in FEEDBACK_REASONS:
+        raise ApiError(400, "reason must be one of " + ", ".join(FEEDBACK_REASONS))
+    reason = None if helpful else reason  # a helpful article needs no reason
     search_id = search_id_param(data["search_id"]) if data.get("search_id") is not None else None
-    log_safely("feedback", svc.log.record_feedback, article, helpful, missing, search_id)
+    log_safely("feedback", svc.log.record_feedback, article, helpful, missing, search_id, reason)
     return JSONResponse({"ok": True})
 
 
@@ -332,12 +339,16 @@ def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs
                   items:
                     type: object
                     additionalProperties: false
-                    required: [article_id, not_helpful, helpful, missing]
+                    required: [article_id, not_helpful, helpful, missing, reasons]
                     properties:
                       article_id: {type: string}
                       not_helpful: {type: integer, minimum: 0}
                       helpful: {type: integer, minimum: 0}
                       missing: {type: array, items: {type: string}, description: redacted}
+                      reasons:
+                        type: object
+                        description: how many said why, by reason
+                        additionalProperties: {type: integer, minimum: 1}
       400: {$ref: '#/components/responses/BadRequest'}
       401: {$ref: '#/components/responses/Unauthorized'}
       500: {$ref: '#/components/responses/ServerError'}
@@ -505,6 +516,13 @@ def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
             | {"nullable": True, "description": "null: a search while typing, or none"},
             "ArticleId": article
             | {"description": "a published article's id, as a number or its digits"},
+            "FeedbackReason": {
+                "type": "string",
+                "nullable": True,
+                "enum": [*FEEDBACK_REASONS, None],
+                "description": "why it was not helpful, as the page offers it (ignored when "
+                "helpful is true)",
+            },
             "Missing": {
                 "type": "string",
                 "nullable": True,

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from kb_search import hours as opening
 from kb_search.frontmatter import (
     FIELD_NAMES,
     FIELDS,
@@ -182,7 +183,7 @@ def load(docs_dir: Path) -> HelpCenter:
     """Load and validate a docs folder; raise ContentError listing every problem found."""
     docs_dir = Path(docs_dir)
     problems: list[str] = []
-    store = _read_yaml_mapping(docs_dir, STORE_FILE, problems)
+    store = _with_chat_address(_read_yaml_mapping(docs_dir, STORE_FILE, problems))
     categories = _load_categories(docs_dir, problems)
     retired = _load_retired_ids(docs_dir, problems)
     # Read every file first: a suggested id must be free in the whole docs folder.
@@ -226,9 +227,17 @@ def _read_yaml_mapping(docs_dir: Path, name: str, problems: list[str]) -> dict[s
     return data
 
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_HOURS = re.compile(r"closed|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
 CHANNEL_FIELDS = ("label", "value", "href", "response")
+# Addresses on the shop's own site: the chat, and the footer's links back to the shop.
+SITE_LINKS = ("chat_url", "shop_url", "privacy_url", "terms_url")
+
+
+def _with_chat_address(store: dict[str, Any]) -> dict[str, Any]:
+    """The chat channel opens the shop's chat (`chat_url`), the one address written once."""
+    chat = (store.get("channels") or {}).get("chat")
+    if isinstance(chat, dict) and store.get("chat_url") and "href" not in chat:
+        chat["href"] = store["chat_url"]
+    return store
 
 
 def missing_site_facts(center: HelpCenter) -> list[str]:
@@ -254,9 +263,15 @@ def missing_site_facts(center: HelpCenter) -> list[str]:
     else:
         problems += [
             f"{where}: 'opening_hours.{day}' must be HH:MM-HH:MM or closed, not {hours.get(day)!r}"
-            for day in WEEKDAYS
-            if not _HOURS.fullmatch(str(hours.get(day, "")))
+            for day in opening.WEEKDAYS
+            if not opening.valid_hours(hours.get(day, ""))
         ]
+    problems += opening.problems(store, where)
+    problems += [
+        f"{where}: '{name}' must be an address starting with https://, not {store[name]!r}"
+        for name in SITE_LINKS
+        if name in store and not str(store[name] or "").startswith(("https://", "http://"))
+    ]
     channels = store.get("channels")
     if not isinstance(channels, dict) or "email" not in channels:
         problems.append(f"{where}: 'channels' is missing, or has no 'email' channel")
@@ -266,6 +281,19 @@ def missing_site_facts(center: HelpCenter) -> list[str]:
             for key, channel in channels.items()
             for name in CHANNEL_FIELDS
             if not isinstance(channel, dict) or not str(channel.get(name) or "").strip()
+            if (key, name) != ("chat", "href")
+        ]
+        chat = channels.get("chat")
+        if isinstance(chat, dict) and not chat.get("href"):
+            # A chat link that opens nothing is a promise the help center cannot keep.
+            problems.append(
+                f"{where}: 'channels.chat' needs 'chat_url', the address of the shop's chat;"
+                " a shop without a chat removes the channel and the articles' mentions of it"
+            )
+        problems += [
+            f"{where}: 'channels.{key}.href' {channel['href']!r} opens nothing: give an address"
+            for key, channel in channels.items()
+            if isinstance(channel, dict) and str(channel.get("href", "")).startswith("#")
         ]
     return problems
 

@@ -64,7 +64,7 @@ def table(report: dict[str, Any]) -> str:
         missing = " | ".join(item["missing"]) or "-"
         lines.append(
             f"  article {item['article_id']}: {item['not_helpful']} no, "
-            f"{item['helpful']} yes. Missing: {missing}"
+            f"{item['helpful']} yes{_reasons(item)}. Missing: {missing}"
         )
     if not report["not_helpful"]:
         lines.append("  (none)")
@@ -115,8 +115,24 @@ def markdown(report: dict[str, Any]) -> str:
         missing = _md("; ".join(item["missing"])) or "-"
         lines.append(
             f"- article {item['article_id']}: {item['not_helpful']} not helpful, "
-            f"{item['helpful']} helpful. Missing: {missing}"
+            f"{item['helpful']} helpful{_reasons(item)}. Missing: {missing}"
         )
     if not report["not_helpful"]:
         lines.append("None.")
     return "\n".join(lines) + "\n"
+
+
+def _reasons(item: dict[str, Any]) -> str:
+    """(why: 3 out of date, 1 hard to understand)", most given first; "" when none was given."""
+    reasons = sorted(item.get("reasons", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    if not reasons:
+        return ""
+    return " (why: " + ", ".join(f"{n} {REASON_WORDS.get(r, r)}" for r, n in reasons) + ")"
+
+
+REASON_WORDS = {
+    "outdated": "out of date",
+    "unclear": "hard to understand",
+    "not_answered": "did not answer the question",
+    "other": "something else",
+}

@@ -170,6 +170,22 @@ def test_clicks_and_feedback_are_logged(client: TestClient) -> None:
     assert "<phone>" in feedback and "123 45 67" not in feedback
 
 
+def test_not_helpful_feedback_says_why_from_a_short_list(client: TestClient) -> None:
+    ok = {"article_id": 103, "helpful": False, "reason": "outdated"}
+    assert client.post("/api/feedback", json=ok).json() == {"ok": True}
+    for wrong in ({**ok, "reason": "boring"}, {**ok, "reason": 3}):
+        reply = client.post("/api/feedback", json=wrong)
+        assert reply.status_code == 400, wrong
+        assert (
+            reply.json()["error"] == "reason must be one of outdated, unclear, not_answered, other"
+        )
+    assert client.post("/api/feedback", json={**ok, "helpful": True}).status_code == 200
+    rows = logged(client, "SELECT article_id, helpful, reason FROM feedback ORDER BY at")
+    assert rows == [("103", 0, "outdated"), ("103", 1, None)]
+    gaps = client.get("/api/gaps", headers={"Authorization": "Bearer test-admin-token"})
+    assert gaps.json()["not_helpful"][0]["reasons"] == {"outdated": 1}
+
+
 def test_gaps_need_the_admin_token(client: TestClient) -> None:
     assert search(client, "xqzvy blorft 4111 1111 1111 1111")["total"] == 0
     assert client.get("/api/gaps").status_code == 401

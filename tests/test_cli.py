@@ -85,10 +85,14 @@ def test_kb_gaps_lists_unanswered_searches_redacted(
         for q in ("xqzvy blorft", "xqzvy blorfts", "blorft xqzvy", "qwzzk for jo@example.com"):
             assert client.get("/api/search", params={"q": q}).json()["total"] == 0
         client.get("/api/search", params={"q": "wheres my parcel"})
+        for reason in ("outdated", "outdated", "unclear"):
+            feedback = {"article_id": 103, "helpful": False, "reason": reason}
+            assert client.post("/api/feedback", json=feedback).status_code == 200
     paths = ["--index-dir", str(settings.index_dir), "--log-db", str(settings.log_db)]
 
     code, out, _ = run(capsys, "gaps", *paths)
     assert code == 0 and "Searches that found nothing:" in out
+    assert "article 103: 3 no, 0 yes (why: 2 out of date, 1 hard to understand)" in out
     line = next(line for line in out.splitlines() if "xqzvy" in line)
     number, count = line.split()[:2]
     assert (number, count) == ("1", "3")

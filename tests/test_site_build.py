@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import json
 import posixpath
 import re
 from html.parser import HTMLParser
@@ -157,6 +160,51 @@ def test_a_shop_without_the_contact_blocks_facts_fails_the_build_naming_each(
     assert "Traceback" not in result.stderr
 
 
+def test_a_chat_that_opens_nothing_and_bad_holidays_fail_the_build(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    store = project / "docs" / "store.yml"
+    facts = re.sub(r"(?m)^chat_url: .*\n", "", store.read_text())
+    facts = facts.replace(
+        "    hours: opening_hours\n    when_closed", '    href: "#chat"\n    when_closed'
+    )
+    store.write_text(facts.replace("  country: SE", "  country: Sweden"))
+    result = mkdocs_build(project, tmp_path / "site")
+    assert result.returncode != 0
+    assert "docs/store.yml: 'channels.chat.href' '#chat' opens nothing" in result.stderr
+    assert "docs/store.yml: 'holidays.country' 'Sweden' is not a country code" in result.stderr
+    store.write_text(facts.replace('    href: "#chat"\n', "").replace("Sweden", "SE"))
+    result = mkdocs_build(project, tmp_path / "site")
+    assert "docs/store.yml: 'channels.chat' needs 'chat_url'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_every_page_carries_the_coming_holidays_and_the_links_back_to_the_shop(
+    built_site: Path,
+) -> None:
+    store = yaml.safe_load((ROOT / "docs" / "store.yml").read_text())
+    today = dt.date.today()
+    christmas_eve = dt.date(today.year, 12, 24)
+    if christmas_eve < today:
+        christmas_eve = christmas_eve.replace(year=today.year + 1)
+    # Midsummer Eve: the Friday from 19 to 25 June.
+    year = today.year if today < dt.date(today.year, 6, 19) else today.year + 1
+    midsummer_eve = next(
+        dt.date(year, 6, d) for d in range(19, 26) if dt.date(year, 6, d).weekday() == 4
+    )
+    for page in ("index.html", "returns/index.html", "404.html", "contact/contact-us/index.html"):
+        text = (built_site / page).read_text(encoding="utf-8")
+        section = re.search(r'<section class="kb-contact"[^>]*data-special="([^"]*)"', text)
+        assert section, page
+        calendar = json.loads(html.unescape(section.group(1)))
+        assert calendar[christmas_eve.isoformat()] == ["closed", "Christmas Eve"], page
+        assert calendar[midsummer_eve.isoformat()] == ["closed", "Midsummer Eve"], page
+        assert "<details" not in text.split('class="kb-contact"')[1], page  # a plain table
+        for key in ("shop_url", "privacy_url", "terms_url"):
+            assert f'href="{store[key]}"' in text, (page, key)
+        assert f'href="{store["chat_url"]}"' in text, page
+        assert 'href="#chat"' not in text, page
+
+
 def test_permalinks_survive_a_move_and_old_paths_redirect(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     docs = project / "docs"
@@ -190,3 +238,20 @@ def test_permalinks_survive_a_move_and_old_paths_redirect(tmp_path: Path) -> Non
         target = posixpath.normpath(posixpath.join(stale, refresh.split("url=")[1]))
         assert target == "orders/what-delivery-costs"
     assert "Shipping costs" in page_of(site, "orders/what-delivery-costs").read_text()
+
+
+def test_illustrations_repeat_no_store_fact_that_can_change() -> None:
+    """A number or a promise typed into a picture stays wrong when store.yml changes."""
+
+    def leaves(node: object) -> list[str]:
+        if isinstance(node, dict):
+            return [leaf for value in node.values() for leaf in leaves(value)]
+        if isinstance(node, list):
+            return [leaf for value in node for leaf in leaves(value)]
+        return [str(node)]
+
+    store = yaml.safe_load((ROOT / "docs" / "store.yml").read_text())
+    facts = {f for f in leaves(store) if re.search(r"[\d@]", f) and len(f) >= 5}
+    for picture in (ROOT / "docs").rglob("*.svg"):
+        text = html.unescape(picture.read_text(encoding="utf-8"))
+        assert not [f for f in facts if f in text], picture

@@ -111,9 +111,14 @@ class QueryLog:
         self.writer.record(ClickEvent(search_id, article_id))
 
     def record_feedback(
-        self, article_id: str, helpful: bool, missing: str | None, search_id: str | None = None
+        self,
+        article_id: str,
+        helpful: bool,
+        missing: str | None,
+        search_id: str | None = None,
+        reason: str | None = None,
     ) -> None:
-        self.writer.record(FeedbackEvent(article_id, helpful, missing, search_id))
+        self.writer.record(FeedbackEvent(article_id, helpful, missing, search_id, reason))
 
     def flush(self, timeout: float | None = None) -> bool:
         return self.writer.flush(timeout)

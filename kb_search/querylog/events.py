@@ -55,6 +55,7 @@ class FeedbackEvent:
     helpful: bool
     missing: str | None  # "what was missing", raw; redacted before it is stored
     search_id: str | None = None
+    reason: str | None = None  # one of FEEDBACK_REASONS, for "not helpful"
     at: datetime = field(default_factory=_now)
     event_id: str = field(default_factory=_new_id)
 

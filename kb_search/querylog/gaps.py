@@ -47,6 +47,7 @@ class ArticleFeedback:
     not_helpful: int
     helpful: int
     missing: list[str] = field(default_factory=list)  # redacted, up to MAX_EXAMPLES
+    reasons: dict[str, int] = field(default_factory=dict)  # why not helpful: how many said so
 
 
 @dataclass
@@ -206,5 +207,8 @@ def to_dict(report: GapReport) -> dict[str, Any]:
     return {
         "unanswered": [group(g) for g in report.unanswered],
         "no_click": [group(g) for g in report.no_click],
-        "not_helpful": [vars(f) | {"missing": list(f.missing)} for f in report.not_helpful],
+        "not_helpful": [
+            vars(f) | {"missing": list(f.missing), "reasons": dict(f.reasons)}
+            for f in report.not_helpful
+        ],
     }

@@ -84,6 +84,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX gap_examples_at ON gap_examples (at)",
         "CREATE INDEX searches_session ON searches (session, at)",
     ),
+    (  # 2 -> 3: why an article was not helpful, picked from a short list
+        "ALTER TABLE feedback ADD COLUMN reason TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -95,7 +98,9 @@ _NOT_HELPFUL = """
 SELECT article_id, SUM(helpful = 0), SUM(helpful = 1),
        (SELECT json_group_array(missing) FROM (SELECT missing FROM feedback m
         WHERE m.article_id = f.article_id AND helpful = 0 AND missing != ''
-        GROUP BY missing ORDER BY MAX(at) DESC LIMIT :n))
+        GROUP BY missing ORDER BY MAX(at) DESC LIMIT :n)),
+       (SELECT json_group_object(reason, n) FROM (SELECT reason, COUNT(*) AS n FROM feedback r
+        WHERE r.article_id = f.article_id AND helpful = 0 AND reason IS NOT NULL GROUP BY reason))
 FROM feedback f GROUP BY article_id HAVING SUM(helpful = 0) > 0
 ORDER BY SUM(helpful = 0) DESC, article_id LIMIT :limit"""
 # A search that was clicked, and a search that found nothing but was followed, in the same
@@ -257,8 +262,18 @@ def _write_event(conn: sqlite3.Connection, event: Event) -> None:
             (event.search_id, event.article_id, iso(event.at)),
         )
     elif isinstance(event, FeedbackEvent):
-        row = (event.article_id, int(event.helpful), clean(event.missing), event.search_id)
-        conn.execute("INSERT INTO feedback VALUES (?, ?, ?, ?, ?)", (*row, iso(event.at)))
+        conn.execute(
+            "INSERT INTO feedback (article_id, helpful, missing, search_id, at, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                event.article_id,
+                int(event.helpful),
+                clean(event.missing),
+                event.search_id,
+                iso(event.at),
+                event.reason,
+            ),
+        )
 
 
 def _stored_groups(rows: Iterable[tuple[str, int, str, str]]) -> list[GapGroup]:
@@ -367,7 +382,7 @@ class SQLiteStore:
     def not_helpful(self, limit: int) -> list[ArticleFeedback]:
         with self._reading() as conn:
             rows = conn.execute(_NOT_HELPFUL, {"n": MAX_EXAMPLES, "limit": limit}).fetchall()
-        return [ArticleFeedback(a, n, h, json.loads(m)) for a, n, h, m in rows]
+        return [ArticleFeedback(a, n, h, json.loads(m), json.loads(r)) for a, n, h, m, r in rows]
 
     def evidence(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
         """(search id, query, clicked article) for each search that led to a click."""

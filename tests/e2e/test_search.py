@@ -245,25 +245,31 @@ def test_enter_in_the_header_box_goes_to_the_results_page(
     assert searches == [(header_search_id, "refund")]
 
 
-def test_not_helpful_feedback_with_what_was_missing_is_thanked_and_logged(
+def test_not_helpful_feedback_with_a_reason_is_thanked_logged_and_offers_a_person(
     phone: Page, live_service: LiveService, center: HelpCenter
 ) -> None:
     policy = article(center, "returns/return-policy.md")
     phone.goto(f"{live_service.url}/{policy.url}")
     feedback = phone.locator(".kb-feedback")
     feedback.get_by_role("button", name="No").click()
+    reasons = feedback.get_by_role("group", name="What was wrong with it?")
+    expect(reasons.get_by_role("radio")).to_have_count(4)
+    expect(reasons.get_by_role("radio").first).to_be_focused()
+    reasons.get_by_label("It did not answer my question").check()
     box = feedback.get_by_label("What were you looking for?")
-    expect(box).to_be_focused()
+    expect(feedback.get_by_text("Please do not write your name, email")).to_be_visible()
     box.fill("returning a sofa that was delivered by truck")
     feedback.get_by_role("button", name="Send").click()
     expect(feedback.get_by_text("Thank you for telling us.")).to_be_visible()
     expect(feedback.get_by_role("button", name="No")).to_be_hidden()
+    expect(feedback.get_by_role("link", name="email us")).to_be_visible()
+    expect(feedback.get_by_role("link", name="all the ways to reach us")).to_be_visible()
     rows = logged(
         live_service,
-        "SELECT helpful, missing FROM feedback WHERE article_id = ? AND missing LIKE ?",
+        "SELECT helpful, missing, reason FROM feedback WHERE article_id = ? AND missing LIKE ?",
         (str(policy.id), "%sofa%"),
     )
-    assert rows == [(0, "returning a sofa that was delivered by truck")]
+    assert rows == [(0, "returning a sofa that was delivered by truck", "not_answered")]
 
 
 def test_without_the_service_materials_own_search_answers(phone: Page, static_site: str) -> None:

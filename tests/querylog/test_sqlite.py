@@ -189,7 +189,9 @@ def test_articles_voted_not_helpful(querylog: QueryLog) -> None:
 def test_the_report_is_json_and_gaps_can_be_annotated(querylog: QueryLog) -> None:
     log: QueryLog = querylog  # the app depends on the protocol only
     log.record_search(search("gift wrapping", at=NOW))
-    log.record_feedback("101", helpful=False, missing="no wrapping")
+    log.record_feedback("101", helpful=False, missing="no wrapping", reason="not_answered")
+    log.record_feedback("101", helpful=False, missing=None, reason="not_answered")
+    log.record_feedback("101", helpful=False, missing=None, reason="outdated")
     assert log.flush(timeout=10)
     report = log.gaps(limit=10)
     report.unanswered[0].closest_article = "101"
@@ -206,7 +208,13 @@ def test_the_report_is_json_and_gaps_can_be_annotated(querylog: QueryLog) -> Non
         }
     ]
     assert data["not_helpful"] == [
-        {"article_id": "101", "not_helpful": 1, "helpful": 0, "missing": ["no wrapping"]}
+        {
+            "article_id": "101",
+            "not_helpful": 3,
+            "helpful": 0,
+            "missing": ["no wrapping"],
+            "reasons": {"not_answered": 2, "outdated": 1},
+        }
     ]
 
 

@@ -49,17 +49,29 @@
 
   window.kb = { siteRoot: siteRoot, api: api, postJSON: postJSON };
 
+  var SOON_DAYS = 45;  // as in hooks/store_facts.py
   var DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December"];
 
+  /* The shop's date and time now: { date: "YYYY-MM-DD", minutes } in its time zone. */
   function shopClock(timeZone, date) {
     var parts = {};
     new Intl.DateTimeFormat("en-US", {
-      timeZone: timeZone, weekday: "long", hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+      timeZone: timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23"
     }).formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
     return {
-      day: DAYS.indexOf(parts.weekday.toLowerCase()),
+      date: parts.year + "-" + parts.month + "-" + parts.day,
       minutes: parseInt(parts.hour, 10) * 60 + parseInt(parts.minute, 10)
     };
+  }
+
+  /* A calendar day `ahead` days after `isoDate` (calendar arithmetic: no clock, no DST). */
+  function dayAfter(isoDate, ahead) {
+    var d = new Date(isoDate + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + ahead);
+    return d;
   }
 
   function range(text) {
@@ -71,42 +83,110 @@
     return ("0" + Math.floor(minutes / 60)).slice(-2) + ":" + ("0" + minutes % 60).slice(-2);
   }
 
-  /* Open now, or when we open next, from the weekly hours in the shop's time zone. */
-  function openingStatus(hours, now) {
-    var today = range(hours[DAYS[now.day]]);
-    if (today && now.minutes >= today[0] && now.minutes < today[1]) {
-      return { open: true, until: clock(today[1]) };
+  /* "08:00–16:00" or "Closed", as the table says it. */
+  function hoursText(hours) {
+    return hours === "closed" ? "Closed" : hours.replace("-", "\u2013");
+  }
+
+  /* A day's hours: its special day (a holiday, shorter hours) or its weekday's hours. */
+  function hoursOn(day, hours, special) {
+    var iso = day.toISOString().slice(0, 10);
+    var exception = special[iso];
+    return exception ? { hours: exception[0], name: exception[1] }
+      : { hours: hours[DAYS[day.getUTCDay()]], name: null };
+  }
+
+  function dayName(day, ahead) {
+    if (ahead === 0) return "today";
+    if (ahead === 1) return "tomorrow";
+    return "on " + dateName(day);
+  }
+
+  /* "Thursday 24 December": the weekday alone could be next week's. */
+  function dateName(day) {
+    var weekday = DAYS[day.getUTCDay()];
+    return weekday.charAt(0).toUpperCase() + weekday.slice(1) + " " + day.getUTCDate() + " " +
+      MONTHS[day.getUTCMonth()];
+  }
+
+  /* Open now, or when we open next, from the hours and special days in the shop's time zone. */
+  function openingStatus(hours, special, now) {
+    var today = hoursOn(dayAfter(now.date, 0), hours, special);
+    var todayRange = range(today.hours);
+    var status = { open: false, today: today };
+    if (todayRange && now.minutes >= todayRange[0] && now.minutes < todayRange[1]) {
+      status.open = true;
+      status.until = clock(todayRange[1]);
+      return status;
     }
-    for (var ahead = 0; ahead < 8; ahead++) {
-      var day = (now.day + ahead) % 7;
-      var hoursThatDay = range(hours[DAYS[day]]);
-      if (!hoursThatDay || (ahead === 0 && now.minutes >= hoursThatDay[0])) continue;
-      var when = ahead === 0 ? "today" : ahead === 1 ? "tomorrow"
-        : DAYS[day].charAt(0).toUpperCase() + DAYS[day].slice(1);
-      return { open: false, when: when, at: clock(hoursThatDay[0]) };
+    for (var ahead = 0; ahead < 15; ahead++) {
+      var day = dayAfter(now.date, ahead);
+      var opens = range(hoursOn(day, hours, special).hours);
+      if (!opens || (ahead === 0 && now.minutes >= opens[0])) continue;
+      status.when = dayName(day, ahead);
+      status.at = clock(opens[0]);
+      return status;
     }
-    return { open: false };
+    return status;
   }
 
   function showContactStatus(section) {
     var hours = JSON.parse(section.getAttribute("data-hours"));
+    var special = JSON.parse(section.getAttribute("data-special") || "{}");
     var now = shopClock(section.getAttribute("data-timezone"), new Date());
-    var status = openingStatus(hours, now);
+    var status = openingStatus(hours, special, now);
     var line = section.querySelector(".kb-contact__status");
+    var why = status.today.name ? " (" + status.today.name + ")" : "";
     if (status.open) {
-      line.textContent = "Open now until " + status.until + ". Call or chat with us.";
+      line.textContent = "Open now until " + status.until + why + ". " +
+        section.getAttribute("data-open-line");
     } else {
-      line.textContent = "Closed now" + (status.at ? ", we open " + status.when + " at " + status.at : "") +
+      line.textContent = (status.today.name && !range(status.today.hours) ? "Closed today" + why
+        : "Closed now") + (status.at ? ", we open " + status.when + " at " + status.at : "") +
         ". Email us any time: " + section.getAttribute("data-email-response") + ".";
     }
     line.className = "kb-contact__status " + (status.open ? "kb-open" : "kb-closed");
     line.hidden = false;
-    var row = section.querySelector('tr[data-day="' + DAYS[now.day] + '"]');
-    if (row) row.classList.add("kb-today");
+    // A channel that only works while we are open (the chat) is no way to reach us now.
+    section.querySelectorAll('[data-when-closed="hidden"]').forEach(function (channel) {
+      channel.hidden = !status.open;
+    });
+    var weekday = DAYS[dayAfter(now.date, 0).getUTCDay()];
+    section.querySelectorAll("tr.kb-today").forEach(function (row) {
+      row.classList.remove("kb-today");
+    });
+    var row = section.querySelector('tr[data-day="' + weekday + '"]');
+    if (row) {
+      row.classList.add("kb-today");
+      row.querySelector("td").textContent = hoursText(status.today.hours) + why;
+    }
+    showSpecialDays(section, special, now.date);
   }
 
-  /* "Was this helpful?": Yes posts at once; No asks what was missing, Send posts it. The
-     customer is thanked either way, even when the post fails (nothing they can do about it). */
+  /* The list of holidays and special days, from today on, for the coming weeks. */
+  function showSpecialDays(section, special, today) {
+    var box = section.querySelector(".kb-contact__special");
+    if (!box) return;
+    var list = box.querySelector("ul");
+    var last = dayAfter(today, SOON_DAYS).toISOString().slice(0, 10);
+    list.textContent = "";
+    Object.keys(special).sort().forEach(function (iso) {
+      if (iso < today || iso >= last) return;
+      var item = document.createElement("li");
+      var time = document.createElement("time");
+      time.dateTime = iso;
+      time.textContent = dateName(dayAfter(iso, 0));
+      item.appendChild(time);
+      item.appendChild(document.createTextNode(
+        ": " + hoursText(special[iso][0]) + " (" + special[iso][1] + ")"));
+      list.appendChild(item);
+    });
+    box.hidden = !list.children.length;
+  }
+
+  /* "Was this helpful?": Yes posts at once; No asks why (a few reasons, and what was missing),
+     Send posts it and offers a person. The customer is thanked either way, even when the post
+     fails (nothing they can do about it). */
   function setUpFeedback(form) {
     if (form.hasAttribute("data-kb-ready")) return;
     form.setAttribute("data-kb-ready", "");
@@ -122,14 +202,16 @@
       sent = true;
       var body = { article_id: articleId, helpful: helpful };
       var what = text.value.trim().slice(0, 500);
+      var reason = missing.querySelector("input[type=radio]:checked");
       if (!helpful && what) body.missing = what;
+      if (!helpful && reason) body.reason = reason.value;
       var searchId = searchThatLedTo(articleId);
       if (searchId) body.search_id = searchId;
       postJSON("/api/feedback", body, false).catch(function () { /* thanked anyway */ });
       buttons.hidden = true;
       missing.hidden = true;
+      thanks.querySelector(".kb-feedback__next").hidden = helpful;
       thanks.hidden = false;
-      thanks.setAttribute("tabindex", "-1");
       thanks.focus();
     }
 
@@ -139,13 +221,55 @@
     form.querySelector('[data-helpful="no"]').addEventListener("click", function () {
       buttons.hidden = true;
       missing.hidden = false;
-      text.focus();
+      missing.querySelector("input[type=radio]").focus();
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       send(false);
     });
   }
+
+  /* ------------------------------------------------------------------ email with the trail */
+
+  /* What the customer searched for here: the results page's own query, else the search this
+     tab settled on last (search-core.js keeps it). */
+  function searchedFor() {
+    if (document.querySelector(".kb-search-page")) {
+      var q = new URLSearchParams(location.search).get("q");
+      if (q && q.trim()) return q.trim();
+    }
+    try {
+      var last = JSON.parse(sessionStorage.getItem("kb-last-search") || "null");
+      return last && typeof last.query === "string" ? last.query : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  /* A mailto: address with a subject and body that say what the customer searched for and
+     which article they read, so they need not explain it again. It opens in their own email
+     program, where they see all of it and can change it; nothing is sent by us. */
+  function mailWithTrail(address) {
+    var query = searchedFor();
+    var permalink = document.querySelector(".kb-article-footer .kb-permalink");
+    var title = permalink && document.querySelector(".md-content h1");
+    var lines = ["Hello,", "", "", "", "-- From the help center --"];
+    if (query) lines.push("I searched for: " + query);
+    if (title) lines.push("I read: " + title.textContent.trim() + " (" + permalink.href + ")");
+    if (!query && !title) lines.push("I was on: " + location.href);
+    var subject = title ? "Question about: " + title.textContent.trim()
+      : query ? "Question: " + query : "A question for customer service";
+    return "mailto:" + address + "?subject=" + encodeURIComponent(subject.slice(0, 120)) +
+      "&body=" + encodeURIComponent(lines.join("\n"));
+  }
+
+  /* Every "email us" link to the shop carries the trail, worked out when it is opened (a
+     search may have settled since the page loaded). */
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element && event.target.closest('a[href^="mailto:"]');
+    if (!link || !link.closest(".kb-contact, .kb-feedback")) return;
+    link.href = mailWithTrail(link.getAttribute("href").slice(7).split("?")[0]);
+  }, true);
 
   function init() {
     document.querySelectorAll(".kb-contact").forEach(showContactStatus);
