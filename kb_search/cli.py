@@ -199,9 +199,20 @@ def cmd_draft(args: argparse.Namespace) -> None:
 
 def cmd_link(args: argparse.Namespace) -> None:
     from kb_search import search as engine
-    from kb_search.links import format_links
+    from kb_search.links import NoSiteAddress, format_links, is_local, site_address
 
     settings = settings_from(args)
+    try:
+        address = site_address(settings.site_url, settings.docs_dir)
+    except NoSiteAddress as error:
+        raise CommandError(str(error)) from None
+    if is_local(address):
+        # Printed, not refused: a preview on this machine is a fair use; a paste is not.
+        print(
+            f"warning: the links point to {address}, which only this computer can open; "
+            "set KB_SITE_URL to the public address before pasting them to a customer",
+            file=sys.stderr,
+        )
     live = LiveIndex(settings.index_dir)
     try:
         index = live.current()
@@ -211,7 +222,7 @@ def cmd_link(args: argparse.Namespace) -> None:
         live.close()
     if not records:
         raise CommandError("no article matches those words; try the customer's key words")
-    print(format_links(records, settings.site_url, args.format))
+    print(format_links(records, address, args.format))
 
 
 def cmd_model(args: argparse.Namespace) -> None:
@@ -466,7 +477,7 @@ def parser() -> argparse.ArgumentParser:
     link = command(
         "link",
         "The top articles for a customer's words, ready to paste.",
-        ["index_dir", "site_url"],
+        ["docs_dir", "index_dir", "site_url"],
     )
     link.add_argument("words", nargs="+", help="the customer's words")
     link.add_argument("--top", type=int, default=3, help="how many articles (default 3)")

@@ -194,8 +194,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "site_url",
-        "http://127.0.0.1:8000",
-        "The help center's public address, used in the permalinks `kb link` prints.",
+        "",
+        "The help center's public address, used in the permalinks `kb link` prints. Empty: "
+        "the `website` in the store facts (store.yml).",
     ),
     Setting(
         "search_test_k",

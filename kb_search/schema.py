@@ -57,6 +57,8 @@ class SectionRecord(NamedTuple):
     text: str
     heading_stems: list[str]
     text_stems: list[str]
+    # Paragraphs and table rows for snippets; () in a release built before they were kept.
+    passages: tuple[tuple[str, str], ...] = ()
 
 
 class ArticleBM25(BM25F):  # type: ignore[misc]
@@ -94,7 +96,14 @@ def article_record(
     """What a search result shows, stored once per article."""
     # Plain tuples: a stored class would tie every built release to its module path.
     sections = [
-        (s.heading, s.anchor, s.text, language.stems(s.heading), language.stems(s.text))
+        (
+            s.heading,
+            s.anchor,
+            s.text,
+            language.stems(s.heading),
+            language.stems(s.text),
+            s.passages,
+        )
         for s in split_sections(article.markdown)
     ]
     return {

@@ -16,9 +16,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from whoosh import highlight
 from whoosh.query import And, Or, Phrase, Query, Term
 
+from kb_search import snippets
 from kb_search.schema import ALL_FIELD, MATCH_FIELD, SectionRecord
 from kb_search.semantic import Encoder
 from kb_search.spelling import correct_all, corrected_text
@@ -48,9 +48,10 @@ PHRASE_WEIGHTS = {"title": 3.0, "queries": 3.0}
 PHRASE_SLOP = 2
 # A word that stands in a heading counts more than one in that section's text.
 HEADING_WEIGHT = 3
+# The least a word counts for in choosing a snippet's sentence, however common it is.
+MIN_SNIPPET_WEIGHT = 0.05
 
 _LANGUAGE = ENGLISH
-_TEXT = _LANGUAGE.query_analyzer()
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,9 @@ def _search(
     total = len(found)
     found = found[:limit]
     terms = set(stems) | {s for phrase in alternatives for s in phrase}
-    results = [_result(index.records[i], score, terms) for i, score in found]
+    # A snippet shows the sentence with the rarest of the words: "refund", not "how".
+    weights = {t: max(1.0 - share.get(t, 0.0), MIN_SNIPPET_WEIGHT) for t in terms}
+    results = [_result(index.records[i], score, weights) for i, score in found]
     return _Found(corrected_words, total, results)
 
 
@@ -245,14 +248,15 @@ def _pairs(stems: list[str]) -> list[Query]:
     ]
 
 
-def _result(record: dict[str, Any], score: float, terms: set[str]) -> Result:
-    anchor, text = _best_section(record["sections"], terms)
-    snippet = _snippet(text, terms) or html.escape(record["summary"])
+def _result(record: dict[str, Any], score: float, weights: dict[str, float]) -> Result:
+    section = _best_section(record["sections"], set(weights))
+    snippet = _snippet(section, weights) if section else ""
+    snippet = snippet or html.escape(record["summary"])
     return Result(
         id=record["id"],
         title=record["title"],
         url=record["url"],
-        anchor=anchor,
+        anchor=section.anchor if section else None,
         summary=record["summary"],
         snippet=snippet,
         category=record["category"],
@@ -261,38 +265,24 @@ def _result(record: dict[str, Any], score: float, terms: set[str]) -> Result:
     )
 
 
-def _best_section(sections: list[SectionRecord], terms: set[str]) -> tuple[str | None, str]:
-    """(anchor, text) of the H2 section whose heading and text hold the most query terms."""
-    best: tuple[str | None, str] = (
-        (sections[0].anchor, sections[0].text) if sections else (None, "")
-    )
+def _best_section(sections: list[SectionRecord], terms: set[str]) -> SectionRecord | None:
+    """The H2 section whose heading and text hold the most query terms."""
+    best = sections[0] if sections else None
     best_hits = 0
     for section in sections:
         hits = HEADING_WEIGHT * sum(s in terms for s in section.heading_stems) + sum(
             s in terms for s in section.text_stems
         )
         if hits > best_hits:
-            best, best_hits = (section.anchor, section.text), hits
+            best, best_hits = section, hits
     return best
 
 
-class _Mark(highlight.Formatter):  # type: ignore[misc]
-    """`<mark>` around matched words; all other text HTML-escaped."""
-
-    between = " … "
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return "<mark>" + html.escape(highlight.get_text(text, token, replace)) + "</mark>"
-
-    def _text(self, text: str) -> str:
-        return html.escape(text)
-
-
-def _snippet(text: str, terms: set[str]) -> str:
-    if not text:
-        return ""
-    fragmenter = highlight.ContextFragmenter(maxchars=200, surround=70)
-    return str(highlight.highlight(text, frozenset(terms), _TEXT, fragmenter, _Mark(), top=1))
+def _snippet(section: SectionRecord, weights: dict[str, float]) -> str:
+    """Whole sentences (kb_search.snippets); a release from before passages were kept has only
+    the section's flat text, read as one paragraph."""
+    passages = section.passages or (("p", section.text),)
+    return snippets.snippet(passages, weights, _LANGUAGE)
 
 
 def suggest(index: OpenIndex, text: str) -> list[dict[str, Any]]:
