@@ -71,7 +71,7 @@
     article.append(el("div", "md-search-result__icon md-icon"), el("h1", null, r.title));
     var snippet = el("p", "kb-hit__snippet");
     snippet.appendChild(s.snippetFragment(r.snippet));
-    var tags = el("nav", "md-tags");
+    var tags = el("div", "md-tags");   // not a <nav>: one landmark per hit, each unnamed
     tags.appendChild(el("span", "md-tag", r.category_title || r.category));
     article.append(snippet, tags);
     link.appendChild(article);
