@@ -138,6 +138,19 @@ def test_an_email_from_zero_results_says_what_was_searched(phone: Page, live_sit
     assert "I searched for: qqxv zzkw" in mail["body"]
 
 
+def test_an_email_from_the_header_dropdowns_nothing_found_says_the_words_typed(
+    phone: Page, live_site: str
+) -> None:
+    phone.goto(live_site + "/returns/")
+    phone.locator(".md-header label[for=__search]").first.click()
+    phone.keyboard.type("zzkw qqxv blorp", delay=20)
+    none = phone.locator(".md-search-result .kb-none")
+    expect(none).to_be_visible()
+    address, mail = mail_opened(phone, ".md-search-result .kb-none a[href^='mailto:']")
+    assert address == STORE["email"]
+    assert "I searched for: zzkw qqxv blorp" in mail["body"]
+
+
 def test_an_email_after_not_helpful_says_the_search_and_the_article(
     phone: Page, live_site: str
 ) -> None:

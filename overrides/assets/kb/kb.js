@@ -231,9 +231,13 @@
 
   /* ------------------------------------------------------------------ email with the trail */
 
-  /* What the customer searched for here: the results page's own query, else the search this
-     tab settled on last (search-core.js keeps it). */
-  function searchedFor() {
+  /* What the customer searched for here: the words in the search box whose "nothing found"
+     holds the link, the results page's own query, else the search this tab settled on last
+     (search-core.js keeps it). */
+  function searchedFor(link) {
+    var scope = link.closest(".md-search, .kb-hero__search");
+    var box = scope && scope.querySelector("input[type=search], input.md-search__input");
+    if (box && box.value.trim()) return box.value.trim();
     if (document.querySelector(".kb-search-page")) {
       var q = new URLSearchParams(location.search).get("q");
       if (q && q.trim()) return q.trim();
@@ -249,8 +253,9 @@
   /* A mailto: address with a subject and body that say what the customer searched for and
      which article they read, so they need not explain it again. It opens in their own email
      program, where they see all of it and can change it; nothing is sent by us. */
-  function mailWithTrail(address) {
-    var query = searchedFor();
+  function mailWithTrail(link) {
+    var address = link.getAttribute("href").slice(7).split("?")[0];
+    var query = searchedFor(link);
     var permalink = document.querySelector(".kb-article-footer .kb-permalink");
     var title = permalink && document.querySelector(".md-content h1");
     var lines = ["Hello,", "", "", "", "-- From the help center --"];
@@ -267,8 +272,8 @@
      search may have settled since the page loaded). */
   document.addEventListener("click", function (event) {
     var link = event.target instanceof Element && event.target.closest('a[href^="mailto:"]');
-    if (!link || !link.closest(".kb-contact, .kb-feedback")) return;
-    link.href = mailWithTrail(link.getAttribute("href").slice(7).split("?")[0]);
+    if (!link || !link.closest(".kb-contact, .kb-feedback, .kb-none")) return;
+    link.href = mailWithTrail(link);
   }, true);
 
   function init() {
