@@ -1,0 +1,69 @@
+"""Accessible names and landmarks for Material's own markup, added to the built HTML.
+
+Material's partials leave the search dialog and the loading bar without a name, and give two
+landmarks the same name; pasting the partials to fix that would rot on every theme upgrade. This
+hook edits the few tags in each page's HTML instead: it works without JavaScript, adds no inline
+script (the service's Content-Security-Policy forbids those), and pages fetched by Material's
+instant navigation carry the same attributes. If the theme changes a tag we rely on, the build
+fails here rather than the pages silently losing their names.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.pages import Page
+
+# Tags every page of the theme has, and what they become.
+REQUIRED = {
+    '<div class="md-search" data-md-component="search" role="dialog">': (
+        '<div class="md-search" data-md-component="search" role="dialog" aria-label="Search">'
+    ),
+    # Named, so it differs from a page's own search form (the home page's, the results page's).
+    '<div class="md-search__inner" role="search">': (
+        '<div class="md-search__inner" role="search" aria-label="Search the help center">'
+    ),
+    # Material only ever moves this bar with a CSS variable, never aria-valuenow: to a screen
+    # reader it is an empty progress bar outside every landmark. Hidden, it is what it is: a
+    # visual cue while instant navigation loads the next page.
+    '<div class="md-progress" data-md-component="progress" role="progressbar">': (
+        '<div class="md-progress" data-md-component="progress" role="progressbar"'
+        ' aria-hidden="true">'
+    ),
+}
+# The breadcrumbs are named "Navigation", like the main menu: two landmarks, one name.
+BREADCRUMBS = (
+    '<nav class="md-path" aria-label="Navigation"',
+    '<nav class="md-path" aria-label="Breadcrumb"',
+)
+# With navigation.indexes a section's title is a link, and the label that names the section's
+# menu (and opens it on a phone) holds only an arrow icon: every section menu had an empty name.
+# The menu's own title label repeats the section's title: the menu is named by that label instead.
+SECTION_MENU = re.compile(
+    r'(?P<nav><nav class="md-nav" data-md-level="\d+" aria-labelledby=")(?P<id>__nav_[\d_]+)_label"'
+    r'(?P<rest>[^>]*>\s*<label class="md-nav__title" for="(?P=id)")>'
+)
+
+
+def name_material_markup(output: str, where: str) -> str:
+    for tag, named in REQUIRED.items():
+        if tag not in output:
+            raise PluginError(
+                f"{where}: Material's markup changed, hooks/accessibility.py no longer finds {tag}"
+            )
+        output = output.replace(tag, named)
+    output = output.replace(*BREADCRUMBS)
+    return SECTION_MENU.sub(r'\g<nav>\g<id>_title"\g<rest> id="\g<id>_title">', output)
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    return name_material_markup(output, page.file.src_uri)
+
+
+def on_post_template(output_content: str, template_name: str, config: MkDocsConfig) -> str:
+    # The 404 page is a theme template, not a page: on_post_page never sees it.
+    if template_name != "404.html":
+        return output_content
+    return name_material_markup(output_content, template_name)
