@@ -19,7 +19,7 @@ Options (each also an environment variable, for `make bench`):
     --lock-seconds S      BENCH_LOCK_SECONDS   how long another process locks the log (20)
     --learn-visits N,...  BENCH_LEARN_VISITS   the learning curve's checkpoints (0,250,500,1000)
     --skip PART,...       BENCH_SKIP           leave out parts: semantic, http, builds, reliability,
-                                               learning
+                                               learning, lighthouse
     -o, --output PATH     BENCH_OUTPUT         where results go (bench/results.json)
 
 A quick run on a tiny corpus, as tests/test_bench.py makes it (about half a minute):
@@ -61,6 +61,7 @@ from kb_search.search import search
 from kb_search.versions import LiveIndex, build, link_site
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lighthouse
 import reliability
 from learning import learning_curve
 from semantic import semantic_figures as semantic_costs
@@ -84,7 +85,7 @@ RELIABILITY_FIGURES = (
     "failed_requests_during_releases",
 )
 CLIENTS = 8  # concurrent connections from the load generator (wrk, one thread)
-PARTS = ("semantic", "http", "builds", "reliability", "learning")  # what --skip can leave out
+PARTS = ("semantic", "http", "builds", "reliability", "learning", "lighthouse")  # --skip these
 STARTED = time.perf_counter()
 LOAD_AT_START = round(os.getloadavg()[0], 2)
 
@@ -135,7 +136,27 @@ def targets(small: int, large: int, forms: int) -> dict[str, Target]:
         "failed_requests_during_releases": Target(
             0, True, "failed requests under load while releases switch every few seconds"
         ),
+        **lighthouse_targets(),
     }
+
+
+def lighthouse_targets() -> dict[str, Target]:
+    """Lighthouse, mobile preset (bench/lighthouse.py), on the home page and an article."""
+    goals: dict[str, Target] = {}
+    for page in lighthouse.PAGES:
+        for category, least in LIGHTHOUSE_SCORES.items():
+            name = f"lighthouse_{page}_{category.replace('-', '_')}"
+            goals[name] = Target(least, False, f"Lighthouse {category} score, {page} page")
+        goals[f"lighthouse_{page}_lcp_s"] = Target(
+            2.5, True, f"largest contentful paint, {page} page, simulated phone, s"
+        )
+    goals["lighthouse_article_transfer_kb"] = Target(
+        150, True, "what an article page transfers, first visit, KiB"
+    )
+    return goals
+
+
+LIGHTHOUSE_SCORES = {"performance": 90, "accessibility": 100, "best-practices": 100, "seo": 100}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -615,6 +636,17 @@ def report(results: dict[str, Any], goals: dict[str, Target], output: Path) -> l
                 f"{row['lost']} lost"
             )
         print(f"releases under load: {rel['releases']} switches, {rel['failed']} failed requests")
+    audits = results["lighthouse"]
+    if audits:
+        print("\nLighthouse, mobile preset:")
+        for page in lighthouse.PAGES:
+            row = audits[page]
+            print(
+                f"  {page}: {row['scores']}, LCP {row['lcp_s']} s, TBT {row['tbt_ms']} ms, "
+                f"{row['transfer_kb']} KiB in {row['requests']} requests; CPU slowdown "
+                f"{row['cpu_slowdown']}x (benchmark index {row['benchmark_index']}); "
+                f"failing: {', '.join(row['failed']) or 'none'}"
+            )
     print()
     figures = results["ratios"]
     for name, goal in goals.items():
@@ -654,6 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_figures: dict[str, Any] = {}
     core: dict[str, Any] = {}
     curves: dict[str, list[dict[str, Any]]] = {}
+    audits: dict[str, Any] = {}
     try:
         progress("in-process search, the real help center ...")
         queries = dev_queries(opts.queries)
@@ -692,6 +725,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, (queries_csv, docs) in LEARNING_SETS.items():
                 progress(f"learning curve, {name} ...")
                 curves[name] = learning_curve(queries_csv, docs, opts.learn_visits)
+        if "lighthouse" not in opts.skip:
+            why = lighthouse.available()
+            if why:
+                skipped["lighthouse"] = why
+            else:
+                progress("Lighthouse on the home page and an article ...")
+                audits = lighthouse.bench_figures(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     part_of = {
@@ -701,8 +741,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "logging_on_vs_off": "http",
         "hooks_vs_no_hooks": "builds",
         **{name: "reliability" for name in RELIABILITY_FIGURES},
+        **{name: "lighthouse" for name in lighthouse_targets()},
     }
     figures = {**ratios(opts, latency, semantic, builds, load_figures), **core.get("ratios", {})}
+    if audits:
+        figures.update(lighthouse.ratios(audits))
     results = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -719,6 +762,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "builds": builds,
         "reliability": {k: v for k, v in core.items() if k != "ratios"},
         "learning": curves,
+        "lighthouse": audits,
         "ratios": figures,
         "targets": {name: dataclasses.asdict(goal) for name, goal in goals.items()},
         "met": {name: goals[name].met(value) for name, value in figures.items() if name in goals},

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
@@ -624,7 +625,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             svc.index.close()
 
     middleware = [
-        Middleware(SecurityHeaders, site_policy=lambda scope: _service(scope).site_policy())
+        # API answers and any page without a precompressed copy (a site not built by
+        # `kb release`); SiteFiles' .br/.gz copies pass through as they are. Skips answers
+        # under 500 bytes and images.
+        Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
+        Middleware(SecurityHeaders, site_policy=lambda scope: _service(scope).site_policy()),
     ]
     if settings.trusted_proxies:
         middleware.insert(

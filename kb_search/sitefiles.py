@@ -2,25 +2,53 @@
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
+import os
 import re
 from collections.abc import Callable
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import PlainTextResponse, Response
-from starlette.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Receive, Scope, Send
 
 # Theme assets carry a content hash in their name (main.57a0d79d.min.css): cache them for good.
 _FINGERPRINTED = re.compile(r"\.[0-9a-f]{8}\.min\.(?:js|css)$")
+FOREVER = "public, max-age=31536000, immutable"
+
+# Precompressed copies (`kb release` writes them: precompress() in sitebuild.py), best first.
+ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 
 
-def cache_control(path: str) -> str:
+def fingerprint(data: bytes) -> str:
+    """The `?v=` of our own assets (hooks/assets.py puts it in the pages' links)."""
+    return hashlib.sha256(data).hexdigest()[:10]
+
+
+def cache_control(path: str, version: str | None = None, file: str | None = None) -> str:
+    """`version` is the request's `?v=`: cached for good only when it is this file's content
+    hash, so an old page's link never pins new content (or new content an old link)."""
     if _FINGERPRINTED.search(path):
-        return "public, max-age=31536000, immutable"
+        return FOREVER
+    if version and file and fingerprint(Path(file).read_bytes()) == version:
+        return FOREVER
     if path.endswith((".html", ".json", ".xml")) or path.endswith("/") or "." not in path:
         return "no-cache"  # revalidate: a rebuilt site shows at once
     return "public, max-age=3600"
+
+
+def _accepted(accept_encoding: str) -> set[str]:
+    """The codings a client accepts (`q=0` refuses one)."""
+    accepted = set()
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.partition(";")
+        if not re.fullmatch(r"q=0(?:\.0*)?", params.replace(" ", "")):
+            accepted.add(coding.strip())
+    return accepted
 
 
 class SiteFiles(StaticFiles):
@@ -31,8 +59,46 @@ class SiteFiles(StaticFiles):
             # "/returns" -> "/returns/" names no host: the Host header is the client's to set.
             parts = urlsplit(location)
             response.headers["location"] = urlunsplit(("", "", parts.path, parts.query, ""))
-        if response.status_code in (200, 304):
-            response.headers.setdefault("Cache-Control", cache_control(scope["path"]))
+        return response
+
+    def file_response(
+        self,
+        full_path: os.PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        """The file, or its precompressed copy when the client accepts it (its own ETag: a
+        different representation), with the caching that suits it."""
+        request_headers = Headers(scope=scope)
+        full_path = os.fspath(full_path)
+        accepted = _accepted(request_headers.get("accept-encoding", ""))
+        headers: dict[str, str] = {}
+        served, served_stat = full_path, stat_result
+        for coding, suffix in ENCODINGS:
+            try:
+                variant_stat = os.stat(full_path + suffix)
+            except OSError:
+                continue
+            if variant_stat.st_mtime_ns < stat_result.st_mtime_ns:
+                continue  # older than the file: the file was changed after `kb release`
+            headers["Vary"] = "Accept-Encoding"  # a cache must not hand br to a client without
+            if coding in accepted and served == full_path:
+                served, served_stat = full_path + suffix, variant_stat
+                headers["Content-Encoding"] = coding
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        version = query.get("v", [None])[0]
+        headers["Cache-Control"] = cache_control(scope["path"], version, full_path)
+        # The media type of what it is, not of the .br/.gz it travels in.
+        response = FileResponse(
+            served,
+            status_code=status_code,
+            stat_result=served_stat,
+            headers=headers,
+            media_type=mimetypes.guess_type(full_path)[0] or "text/plain",
+        )
+        if self.is_not_modified(response.headers, request_headers):
+            return NotModifiedResponse(response.headers)
         return response
 
 

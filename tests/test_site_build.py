@@ -255,3 +255,91 @@ def test_illustrations_repeat_no_store_fact_that_can_change() -> None:
     for picture in (ROOT / "docs").rglob("*.svg"):
         text = html.unescape(picture.read_text(encoding="utf-8"))
         assert not [f for f in facts if f in text], picture
+
+
+def meta(page: Path) -> dict[str, str]:
+    """A page's <meta name|property=...> contents."""
+    found = tags(page)
+    return {a.get("name") or a["property"]: a["content"] for t, a in found if t == "meta" and
+            ("name" in a or "property" in a) and "content" in a}  # fmt: skip
+
+
+def test_articles_describe_themselves_to_search_engines_and_sharing(
+    built_site: Path, center: HelpCenter
+) -> None:
+    article = center.by_path("returns/damaged-item.md")
+    assert article is not None
+    described = meta(page_of(built_site, "returns/damaged-item"))
+    assert described["description"] == article.summary
+    assert described["og:description"] == article.summary
+    assert described["og:title"] == article.title
+    assert described["og:type"] == "article"
+    assert described["og:site_name"] == "Ellery & Birch Help Center"
+    assert "og:url" not in described  # no site_url: no address to give
+    home = meta(built_site / "index.html")
+    assert home["og:type"] == "website" and home["description"].startswith("Answers about")
+    category = meta(page_of(built_site, "returns"))
+    assert category["description"] == center.categories["returns"].summary
+
+
+def test_without_a_site_url_robots_txt_names_no_sitemap_and_the_sitemap_no_page(
+    built_site: Path,
+) -> None:
+    robots = (built_site / "robots.txt").read_text().splitlines()
+    assert robots == [
+        "User-agent: *",
+        "Disallow: /agents/",
+        "Disallow: /admin/",
+        "Disallow: /search/",
+    ]
+    # Still there (Material's instant navigation reads it), and lists no relative addresses.
+    assert "<url>" not in (built_site / "sitemap.xml").read_text()
+
+
+def test_with_a_site_url_the_sitemap_lists_the_findable_pages_by_address(
+    tmp_path: Path, center: HelpCenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KB_SITE_URL", "https://help.example.com/")
+    site = tmp_path / "site"
+    result = mkdocs_build(copy_project(tmp_path / "project"), site)
+    assert result.returncode == 0, result.stderr
+    listed = re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text())
+    assert "https://help.example.com/returns/damaged-item/" in listed
+    assert "https://help.example.com/" in listed
+    assert all(url.startswith("https://help.example.com/") for url in listed)
+    assert not [url for url in listed if "/agents/" in url or "/search/" in url or "/a/" in url]
+    published = {a.path.removesuffix(".md").removesuffix("index") for a in center.published}
+    assert len(published) <= len(listed)
+    robots = (site / "robots.txt").read_text()
+    assert robots.endswith("Sitemap: https://help.example.com/sitemap.xml\n")
+    described = meta(page_of(site, "returns/damaged-item"))
+    assert described["og:url"] == "https://help.example.com/returns/damaged-item/"
+
+
+def test_our_scripts_and_styles_are_linked_with_their_content_hash(built_site: Path) -> None:
+    from kb_search.sitefiles import fingerprint
+
+    page = page_of(built_site, "returns/damaged-item")
+    linked = [
+        a.get("src") or a.get("href", "")
+        for t, a in tags(page)
+        if t == "script" or a.get("rel") == "stylesheet"
+    ]
+    ours = [url for url in linked if "assets/kb/" in url]
+    names = {posixpath.basename(url.split("?")[0]) for url in ours}
+    assert {"kb.js", "search-core.js", "kb.css", "search.css"} <= names
+    for url in ours:
+        path, _, version = url.partition("?v=")
+        file = posixpath.normpath(posixpath.join("returns/damaged-item", path))
+        assert version == fingerprint((built_site / file).read_bytes()), url
+
+
+def test_pages_leave_materials_offline_search_for_when_it_is_needed(built_site: Path) -> None:
+    """Material fetches its index when the page has a form named "search"; the worker it starts
+    is ours, which loads Material's only for a search (tests/e2e/test_lighthouse.py)."""
+    for page in (built_site / "index.html", page_of(built_site, "returns/damaged-item")):
+        text = page.read_text()
+        assert 'name="search"' not in text
+        config = json.loads(re.findall(r'id="__config" type="application/json">(.*?)<', text)[0])
+        assert "/workers/kb-search.js?v=" in config["search"]
+        assert "worker=search." in config["search"]

@@ -1,0 +1,71 @@
+"""What search engines read: each article's summary as its description, robots.txt, and a
+sitemap that lists only pages meant to be found.
+
+Without `site_url` (KB_SITE_URL at build time) MkDocs writes a sitemap with no pages: it knows no
+absolute address. That empty list stays (Material's instant navigation reads sitemap.xml on every
+page; without it each page logs a 404), and robots.txt names no sitemap. The permanent links
+(/a/<id>/) are never in the sitemap (they are not pages) and say `noindex` (hooks/permalinks.py).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.pages import Page
+
+from kb_search.articles import HelpCenter
+
+# For agents, admins and result pages: nothing a search engine should list.
+NOT_FOR_SEARCH_ENGINES = ("agents/", "admin/", "search/")
+_URL_ENTRY = re.compile(r"\s*<url>\s*<loc>([^<]*)</loc>.*?</url>", re.DOTALL)
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Any) -> str:
+    """Material writes page.meta.description into <meta name="description">."""
+    center: HelpCenter = config.extra["help_center"]
+    article = center.by_path(page.file.src_uri)
+    category = center.categories.get(page.file.src_uri.removesuffix("/index.md"))
+    summary = (
+        article.summary
+        if article is not None
+        else category.summary
+        if category is not None
+        else page.meta.get("summary")
+    )
+    if summary and not page.meta.get("description"):
+        # Escaped here: Material's template writes it as it is into an attribute.
+        page.meta["description"] = Markup(escape(str(summary)))
+    return markdown
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    site = Path(config.site_dir)
+    site_url = config.site_url or ""
+    root = urlsplit(site_url).path.rstrip("/") + "/" if site_url else "/"
+    lines = ["User-agent: *", *(f"Disallow: {root}{path}" for path in NOT_FOR_SEARCH_ENGINES)]
+    if site_url:
+        lines.append(f"Sitemap: {site_url.rstrip('/')}/sitemap.xml")
+        keep_findable_pages(site / "sitemap.xml", site_url.rstrip("/") + "/")
+    # At the host's root it rules the host; under a path (site_url with one), the operator
+    # copies it there.
+    (site / "robots.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def keep_findable_pages(sitemap: Path, site_url: str) -> None:
+    """Drop the pages robots.txt keeps search engines away from (a sitemap must not list them)."""
+    if not sitemap.is_file():
+        return
+
+    def entry(match: re.Match[str]) -> str:
+        path = match.group(1).removeprefix(site_url)
+        return "" if path.startswith(NOT_FOR_SEARCH_ENGINES) else match.group(0)
+
+    text = _URL_ENTRY.sub(entry, sitemap.read_text(encoding="utf-8"))
+    sitemap.write_text(text, encoding="utf-8")
+    sitemap.with_name("sitemap.xml.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
