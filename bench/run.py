@@ -18,8 +18,9 @@ Options (each also an environment variable, for `make bench`):
     --gap-forms N         BENCH_GAP_FORMS      distinct unanswered forms in the gap report (100000)
     --lock-seconds S      BENCH_LOCK_SECONDS   how long another process locks the log (20)
     --learn-visits N,...  BENCH_LEARN_VISITS   the learning curve's checkpoints (0,250,500,1000)
+    --lighthouse-runs N   BENCH_LIGHTHOUSE_RUNS  Lighthouse runs a page; the median counts (3)
     --skip PART,...       BENCH_SKIP           leave out parts: semantic, http, builds, reliability,
-                                               learning, lighthouse
+                                               learning, lighthouse, axe
     -o, --output PATH     BENCH_OUTPUT         where results go (bench/results.json)
 
 A quick run on a tiny corpus, as tests/test_bench.py makes it (about half a minute):
@@ -61,6 +62,7 @@ from kb_search.search import search
 from kb_search.versions import LiveIndex, build, link_site
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import accessibility
 import lighthouse
 import reliability
 from learning import learning_curve
@@ -85,7 +87,15 @@ RELIABILITY_FIGURES = (
     "failed_requests_during_releases",
 )
 CLIENTS = 8  # concurrent connections from the load generator (wrk, one thread)
-PARTS = ("semantic", "http", "builds", "reliability", "learning", "lighthouse")  # --skip these
+PARTS = (
+    "semantic",
+    "http",
+    "builds",
+    "reliability",
+    "learning",
+    "lighthouse",
+    "axe",
+)  # --skip these
 STARTED = time.perf_counter()
 LOAD_AT_START = round(os.getloadavg()[0], 2)
 
@@ -137,6 +147,9 @@ def targets(small: int, large: int, forms: int) -> dict[str, Target]:
             0, True, "failed requests under load while releases switch every few seconds"
         ),
         **lighthouse_targets(),
+        "axe_violations": Target(
+            0, True, "axe-core serious or critical findings, 9 pages on a phone and a desktop"
+        ),
     }
 
 
@@ -169,6 +182,7 @@ class Options:
     gap_forms: int
     lock_seconds: float
     learn_visits: tuple[int, ...]
+    lighthouse_runs: int
     skip: frozenset[str]
     output: Path
 
@@ -183,6 +197,9 @@ def options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--gap-forms", type=int, default=env("BENCH_GAP_FORMS", "100000"))
     parser.add_argument("--lock-seconds", type=float, default=env("BENCH_LOCK_SECONDS", "20"))
     parser.add_argument("--learn-visits", default=env("BENCH_LEARN_VISITS", "0,250,500,1000"))
+    parser.add_argument(
+        "--lighthouse-runs", type=int, default=env("BENCH_LIGHTHOUSE_RUNS", str(lighthouse.RUNS))
+    )
     parser.add_argument("--skip", default=env("BENCH_SKIP", ""))
     parser.add_argument(
         "-o",
@@ -210,6 +227,7 @@ def options(argv: Sequence[str] | None = None) -> Options:
         max(100, args.gap_forms),
         max(1.0, args.lock_seconds),
         tuple(int(v) for v in args.learn_visits.replace(" ", "").split(",") if v),
+        max(1, args.lighthouse_runs),
         skip,
         args.output,
     )
@@ -539,14 +557,23 @@ def hooks_ratio(work: Path, runs: int) -> dict[str, float]:
     plain = work / "plain"
     shutil.copytree(ROOT / "docs", plain / "docs")
     shutil.copytree(ROOT / "overrides", plain / "overrides")
+    # The templates' kb_asset filter comes from a hook: that one (a file hash per asset) stays.
+    (plain / "hooks").mkdir()
+    shutil.copy(ROOT / "hooks" / "assets.py", plain / "hooks")
     config = (ROOT / "mkdocs.yml").read_text()
     config = (
-        config.split("hooks:")[0] + "markdown_extensions:" + config.split("markdown_extensions:")[1]
+        config.split("hooks:")[0]
+        + "hooks:\n  - hooks/assets.py\n\nmarkdown_extensions:"
+        + config.split("markdown_extensions:")[1]
     )
-    # The theme still needs the store facts the validation hook would have put on the config.
+    # The theme still needs the facts the validation and store hooks would have put on the
+    # config: the store's, and its special opening days (none, here).
     store = yaml.safe_load((ROOT / "docs" / "store.yml").read_text(encoding="utf-8"))
+    extra = {"store": store, "special_days": {"calendar": {}, "soon": []}}
     config = config.replace("strict: true", "strict: false").replace(
-        "\nextra:\n", "\nextra:\n  store: " + json.dumps(store, ensure_ascii=False) + "\n"
+        "\nextra:\n",
+        "\nextra:\n"
+        + "".join(f"  {k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in extra.items()),
     )
     (plain / "mkdocs.yml").write_text(config)
     without = mkdocs_seconds(plain / "mkdocs.yml", work / "site-plain", runs)
@@ -647,6 +674,13 @@ def report(results: dict[str, Any], goals: dict[str, Target], output: Path) -> l
                 f"{row['cpu_slowdown']}x (benchmark index {row['benchmark_index']}); "
                 f"failing: {', '.join(row['failed']) or 'none'}"
             )
+    if results["axe"]:
+        print("\naxe-core (serious, critical, landmarks):")
+        for viewport, pages in results["axe"].items():
+            found = {page: ids for page, ids in pages.items() if ids}
+            print(
+                f"  {viewport}: {len(pages)} pages, " + (str(found) if found else "nothing found")
+            )
     print()
     figures = results["ratios"]
     for name, goal in goals.items():
@@ -687,6 +721,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     core: dict[str, Any] = {}
     curves: dict[str, list[dict[str, Any]]] = {}
     audits: dict[str, Any] = {}
+    axe: dict[str, dict[str, list[str]]] = {}
     try:
         progress("in-process search, the real help center ...")
         queries = dev_queries(opts.queries)
@@ -725,13 +760,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, (queries_csv, docs) in LEARNING_SETS.items():
                 progress(f"learning curve, {name} ...")
                 curves[name] = learning_curve(queries_csv, docs, opts.learn_visits)
-        if "lighthouse" not in opts.skip:
-            why = lighthouse.available()
-            if why:
-                skipped["lighthouse"] = why
-            else:
-                progress("Lighthouse on the home page and an article ...")
-                audits = lighthouse.bench_figures(work)
+        unavailable = {"lighthouse": lighthouse.available(), "axe": accessibility.available()}
+        skipped |= {part: why for part, why in unavailable.items() if why and part not in skipped}
+        browser_parts = set(unavailable) - set(skipped)
+        if browser_parts:
+            with lighthouse.served_release(work) as base_url:
+                if "lighthouse" in browser_parts:
+                    runs = opts.lighthouse_runs
+                    progress(f"Lighthouse, home page and an article, {runs} runs a page ...")
+                    audits = lighthouse.run(base_url, runs=runs)
+                if "axe" in browser_parts:
+                    progress("axe-core on the pages customers see most, phone and desktop ...")
+                    axe = accessibility.run(base_url)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     part_of = {
@@ -742,10 +782,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "hooks_vs_no_hooks": "builds",
         **{name: "reliability" for name in RELIABILITY_FIGURES},
         **{name: "lighthouse" for name in lighthouse_targets()},
+        "axe_violations": "axe",
     }
     figures = {**ratios(opts, latency, semantic, builds, load_figures), **core.get("ratios", {})}
     if audits:
         figures.update(lighthouse.ratios(audits))
+    if axe:
+        figures.update(accessibility.ratios(axe))
     results = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -763,6 +806,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reliability": {k: v for k, v in core.items() if k != "ratios"},
         "learning": curves,
         "lighthouse": audits,
+        "axe": axe,
         "ratios": figures,
         "targets": {name: dataclasses.asdict(goal) for name, goal in goals.items()},
         "met": {name: goals[name].met(value) for name, value in figures.items() if name in goals},

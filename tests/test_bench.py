@@ -12,12 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kb_search.semantic import load_encoder
 from tests.conftest import ROOT
 
 SIZES = (10, 100)
 
 
+@pytest.mark.timeout(480)
 def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) -> None:
     output = tmp_path / "results.json"
     default_output = ROOT / "bench" / "results.json"
@@ -33,6 +36,7 @@ def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) 
         "BENCH_GAP_FORMS": "2000",
         "BENCH_LOCK_SECONDS": "2",
         "BENCH_LEARN_VISITS": "0,10",
+        "BENCH_LIGHTHOUSE_RUNS": "1",
         "BENCH_SKIP": "" if has_wrk else "http,reliability",
     }
     env.pop("BENCH_OUTPUT", None)
@@ -41,7 +45,7 @@ def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) 
         capture_output=True,
         text=True,
         env=env,
-        timeout=280,
+        timeout=420,
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr

@@ -1,5 +1,6 @@
 """What a page costs a customer on a phone: the requests it makes, with the search service and
-without it, and Lighthouse's mobile audit (one run per page) against the real service."""
+without it, and Lighthouse's mobile audit (the median of three runs per page) against the real
+service."""
 
 from __future__ import annotations
 
