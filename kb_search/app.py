@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, Route
@@ -27,6 +26,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kb_search import search as engine
 from kb_search.boosts import refresh_regularly
+from kb_search.compression import Compression
 from kb_search.config import Settings
 from kb_search.errors import ERROR_SCHEMA, ApiError, http_error, server_error
 from kb_search.params import (
@@ -628,7 +628,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # API answers and any page without a precompressed copy (a site not built by
         # `kb release`); SiteFiles' .br/.gz copies pass through as they are. Skips answers
         # under 500 bytes and images.
-        Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
+        Middleware(Compression, minimum_size=500, compresslevel=6),
         Middleware(SecurityHeaders, site_policy=lambda scope: _service(scope).site_policy()),
     ]
     if settings.trusted_proxies:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import mimetypes
 import os
@@ -29,19 +30,35 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:10]
 
 
-def cache_control(path: str, version: str | None = None, file: str | None = None) -> str:
+@functools.lru_cache(maxsize=256)
+def _file_fingerprint(file: str, size: int, mtime_ns: int) -> str:
+    """A file's fingerprint, read once per version of the file (any `?v=` asks for it)."""
+    return fingerprint(Path(file).read_bytes())
+
+
+def cache_control(
+    path: str,
+    version: str | None = None,
+    file: str | None = None,
+    stat: os.stat_result | None = None,
+) -> str:
     """`version` is the request's `?v=`: cached for good only when it is this file's content
     hash, so an old page's link never pins new content (or new content an old link)."""
     if _FINGERPRINTED.search(path):
         return FOREVER
-    if version and file and fingerprint(Path(file).read_bytes()) == version:
+    if (
+        version
+        and file
+        and stat
+        and _file_fingerprint(file, stat.st_size, stat.st_mtime_ns) == version
+    ):
         return FOREVER
     if path.endswith((".html", ".json", ".xml")) or path.endswith("/") or "." not in path:
         return "no-cache"  # revalidate: a rebuilt site shows at once
     return "public, max-age=3600"
 
 
-def _accepted(accept_encoding: str) -> set[str]:
+def accepted_codings(accept_encoding: str) -> set[str]:
     """The codings a client accepts (`q=0` refuses one)."""
     accepted = set()
     for item in accept_encoding.lower().split(","):
@@ -52,8 +69,22 @@ def _accepted(accept_encoding: str) -> set[str]:
 
 
 class SiteFiles(StaticFiles):
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        # A precompressed copy is never a file of its own: fetched by its name it would come
+        # as binary junk labelled text/html (and be gzipped again on the way).
+        for _, suffix in ENCODINGS:
+            if path.endswith(suffix):
+                _, original = super().lookup_path(path.removesuffix(suffix))
+                if original is not None:
+                    return "", None
+        return super().lookup_path(path)
+
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
+        if response.status_code == 404 and isinstance(response, FileResponse):
+            # StaticFiles sends its 404.html as it is: our copies and caching serve it too.
+            stat_result = response.stat_result or os.stat(response.path)
+            return self.file_response(response.path, stat_result, scope, status_code=404)
         location = response.headers.get("location")
         if location is not None:
             # "/returns" -> "/returns/" names no host: the Host header is the client's to set.
@@ -72,7 +103,7 @@ class SiteFiles(StaticFiles):
         different representation), with the caching that suits it."""
         request_headers = Headers(scope=scope)
         full_path = os.fspath(full_path)
-        accepted = _accepted(request_headers.get("accept-encoding", ""))
+        accepted = accepted_codings(request_headers.get("accept-encoding", ""))
         headers: dict[str, str] = {}
         served, served_stat = full_path, stat_result
         for coding, suffix in ENCODINGS:
@@ -88,7 +119,7 @@ class SiteFiles(StaticFiles):
                 headers["Content-Encoding"] = coding
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         version = query.get("v", [None])[0]
-        headers["Cache-Control"] = cache_control(scope["path"], version, full_path)
+        headers["Cache-Control"] = cache_control(scope["path"], version, full_path, stat_result)
         # The media type of what it is, not of the .br/.gz it travels in.
         response = FileResponse(
             served,
@@ -97,7 +128,7 @@ class SiteFiles(StaticFiles):
             headers=headers,
             media_type=mimetypes.guess_type(full_path)[0] or "text/plain",
         )
-        if self.is_not_modified(response.headers, request_headers):
+        if status_code == 200 and self.is_not_modified(response.headers, request_headers):
             return NotModifiedResponse(response.headers)
         return response
 

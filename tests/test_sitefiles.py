@@ -111,3 +111,34 @@ def test_the_service_compresses_pages_and_api_answers(client: TestClient) -> Non
     script = re.search(r'src="(?:\.\./)*(assets/kb/kb\.js\?v=[0-9a-f]+)"', page.text)
     assert script is not None
     assert "immutable" in client.get("/" + script.group(1)).headers["cache-control"]
+
+
+def test_a_copy_is_never_served_as_a_file_of_its_own(site: Path, files: TestClient) -> None:
+    (site / "404.html").write_bytes(b"<!doctype html><title>Not found</title>" + b"<p>x</p>" * 300)
+    precompress(site)
+    for path in ("/index.html.br", "/kb.js.gz", "/returns/index.html.br"):
+        reply = files.get(path, headers={"Accept-Encoding": "identity"})
+        assert reply.status_code == 404, path
+        assert "Not found" in reply.text, path
+
+
+def test_the_404_page_comes_compressed_and_revalidated(site: Path, files: TestClient) -> None:
+    (site / "404.html").write_bytes(b"<!doctype html><title>Not found</title>" + b"<p>x</p>" * 300)
+    precompress(site)
+    reply = files.get("/no/such/page/", headers={"Accept-Encoding": "br"})
+    assert reply.status_code == 404
+    assert reply.headers["content-encoding"] == "br" and "Not found" in reply.text
+    assert reply.headers["cache-control"] == "no-cache"
+    again = files.get("/no/such/page/", headers={"If-None-Match": reply.headers["etag"]})
+    assert again.status_code == 404  # never a 304 for a page that is not there
+
+
+def test_gzip_on_the_fly_is_exact_about_http(client: TestClient) -> None:
+    refused = client.get("/returns/damaged-item/", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers and "Damaged" in refused.text
+    page = client.get("/returns/damaged-item/", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+    assert page.headers["etag"].startswith('W/"')  # other bytes than the file's own ETag names
+    assert page.headers["vary"] == "Accept-Encoding"
+    plain = client.get("/returns/damaged-item/", headers={"Accept-Encoding": "identity"})
+    assert f"W/{plain.headers['etag']}" == page.headers["etag"]
