@@ -9,6 +9,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kb_search.articles import Article, HelpCenter
+from kb_search.querylog.events import FEEDBACK_REASONS
 
 RELATED_COUNT = 4
 
@@ -22,6 +23,7 @@ def on_page_context(
         return context
     context["article"] = article
     context["related"] = related(article, center.published)
+    context["feedback_reasons"] = FEEDBACK_REASONS
     return context
 
 

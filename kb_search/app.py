@@ -46,6 +46,7 @@ from kb_search.params import (
     session_param,
 )
 from kb_search.querylog import SearchEvent
+from kb_search.querylog.events import FEEDBACK_REASONS
 from kb_search.querylog.writer import StoreBusy
 from kb_search.reports import gaps_report
 from kb_search.security import SecurityHeaders
@@ -54,8 +55,6 @@ from kb_search.sitefiles import ReleaseSite
 from kb_search.versions import OpenIndex
 
 MAX_MISSING_LENGTH = 500
-# Why an article was not helpful, as the page offers it (kb-article-footer.html).
-FEEDBACK_REASONS = ("outdated", "unclear", "not_answered", "other")
 DEFAULT_LIMIT = 10
 
 schemas = SchemaGenerator(

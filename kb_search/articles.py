@@ -268,7 +268,7 @@ def missing_site_facts(center: HelpCenter) -> list[str]:
         ]
     problems += opening.problems(store, where)
     problems += [
-        f"{where}: '{name}' must be an address starting with https://, not {store[name]!r}"
+        f"{where}: '{name}' must be a web address (https://...), not {store[name]!r}"
         for name in SITE_LINKS
         if name in store and not str(store[name] or "").startswith(("https://", "http://"))
     ]

@@ -54,7 +54,11 @@ def problems(store: Mapping[str, Any], where: str) -> list[str]:
             found.append(f"{where}: 'holidays.country' {rules['country']!r} is not a country code")
         else:
             known = holidays.country_holidays(rules["country"]).supported_categories
-            for category in rules.get("categories", DEFAULT_CATEGORIES):
+            categories = rules.get("categories", DEFAULT_CATEGORIES)
+            if isinstance(categories, str):  # "public" alone would be checked letter by letter
+                categories = [categories]
+                found.append(f"{where}: 'holidays.categories' must be a list, e.g. [public]")
+            for category in categories:
                 if category not in known:
                     found.append(
                         f"{where}: 'holidays.categories' {category!r} is not one of "

@@ -10,6 +10,7 @@ from typing import Any
 
 from kb_search import search as engine
 from kb_search.querylog import QueryLog, to_dict
+from kb_search.querylog.events import FEEDBACK_REASONS
 from kb_search.versions import OpenIndex
 
 
@@ -127,12 +128,4 @@ def _reasons(item: dict[str, Any]) -> str:
     reasons = sorted(item.get("reasons", {}).items(), key=lambda kv: (-kv[1], kv[0]))
     if not reasons:
         return ""
-    return " (why: " + ", ".join(f"{n} {REASON_WORDS.get(r, r)}" for r, n in reasons) + ")"
-
-
-REASON_WORDS = {
-    "outdated": "out of date",
-    "unclear": "hard to understand",
-    "not_answered": "did not answer the question",
-    "other": "something else",
-}
+    return " (why: " + ", ".join(f'{n} "{FEEDBACK_REASONS.get(r, r)}"' for r, n in reasons) + ")"

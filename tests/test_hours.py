@@ -87,6 +87,9 @@ def test_bad_holiday_facts_are_named() -> None:
     assert problems(shop(holidays={"country": "SE", "categories": ["bank", "school"]}), "s") == [
         "s: 'holidays.categories' 'school' is not one of bank, de_facto, optional, public"
     ]
+    assert problems(shop(holidays={"country": "SE", "categories": "public"}), "s") == [
+        "s: 'holidays.categories' must be a list, e.g. [public]"
+    ]
 
 
 def test_the_shops_own_facts_are_valid() -> None:

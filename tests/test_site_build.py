@@ -163,18 +163,22 @@ def test_a_shop_without_the_contact_blocks_facts_fails_the_build_naming_each(
 def test_a_chat_that_opens_nothing_and_bad_holidays_fail_the_build(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
     store = project / "docs" / "store.yml"
-    facts = re.sub(r"(?m)^chat_url: .*\n", "", store.read_text())
-    facts = facts.replace(
-        "    hours: opening_hours\n    when_closed", '    href: "#chat"\n    when_closed'
+    facts = store.read_text()
+    chat = "    value: Chat with us\n"
+    broken = facts.replace(chat, chat + '    href: "#chat"\n').replace(
+        "country: SE", "country: Sweden"
     )
-    store.write_text(facts.replace("  country: SE", "  country: Sweden"))
+    store.write_text(broken)
     result = mkdocs_build(project, tmp_path / "site")
     assert result.returncode != 0
     assert "docs/store.yml: 'channels.chat.href' '#chat' opens nothing" in result.stderr
     assert "docs/store.yml: 'holidays.country' 'Sweden' is not a country code" in result.stderr
-    store.write_text(facts.replace('    href: "#chat"\n', "").replace("Sweden", "SE"))
+    # A shop without a chat: every article that still sends customers to it is named.
+    store.write_text(re.sub(r"(?m)^chat_url: .*\n", "", facts))
     result = mkdocs_build(project, tmp_path / "site")
-    assert "docs/store.yml: 'channels.chat' needs 'chat_url'" in result.stderr
+    assert result.returncode != 0
+    for article in ("contact/contact-us.md", "contact/talk-to-a-person.md"):
+        assert f"docs/{article}: body: unknown store fact 'store.chat_url'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

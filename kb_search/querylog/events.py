@@ -49,6 +49,16 @@ class ClickEvent:
         return ("click", self.event_id)
 
 
+# Why an article was not helpful, as the page offers it (kb-article-footer.html) and as the
+# gap report says it: the stored value, and the customer's words.
+FEEDBACK_REASONS = {
+    "outdated": "It is out of date",
+    "unclear": "It is hard to understand",
+    "not_answered": "It did not answer my question",
+    "other": "Something else",
+}
+
+
 @dataclass(frozen=True)
 class FeedbackEvent:
     article_id: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -136,6 +136,18 @@ def test_an_email_from_zero_results_says_what_was_searched(phone: Page, live_sit
     assert address == STORE["email"]
     assert mail["subject"] == "Question: qqxv zzkw"
     assert "I searched for: qqxv zzkw" in mail["body"]
+
+
+def test_a_long_search_of_emoji_still_opens_a_mail_with_its_trail(
+    phone: Page, live_site: str
+) -> None:
+    """Cut by characters, not UTF-16 units: half an emoji made encodeURIComponent throw."""
+    words = "a" + "\N{SOCKS}" * 150
+    phone.goto(live_site + "/search/?q=" + quote(words))
+    expect(phone.locator(".kb-contact__status")).to_be_visible()
+    _, mail = mail_opened(phone, ".kb-contact .kb-channel--email a")
+    assert mail["subject"] == ("Question: " + words)[:120]
+    assert "I searched for: " + words in mail["body"]
 
 
 def test_an_email_from_the_header_dropdowns_nothing_found_says_the_words_typed(

@@ -256,16 +256,23 @@
   function mailWithTrail(link) {
     var address = link.getAttribute("href").slice(7).split("?")[0];
     var query = searchedFor(link);
+    if (query) query = characters(query, 200);   // what a search box takes; a crafted ?q= more
     var permalink = document.querySelector(".kb-article-footer .kb-permalink");
     var title = permalink && document.querySelector(".md-content h1");
     var lines = ["Hello,", "", "", "", "-- From the help center --"];
     if (query) lines.push("I searched for: " + query);
     if (title) lines.push("I read: " + title.textContent.trim() + " (" + permalink.href + ")");
-    if (!query && !title) lines.push("I was on: " + location.href);
+    if (!query && !title) lines.push("I was on: " + characters(location.href, 300));
     var subject = title ? "Question about: " + title.textContent.trim()
       : query ? "Question: " + query : "A question for customer service";
-    return "mailto:" + address + "?subject=" + encodeURIComponent(subject.slice(0, 120)) +
+    return "mailto:" + address + "?subject=" + encodeURIComponent(characters(subject, 120)) +
       "&body=" + encodeURIComponent(lines.join("\n"));
+  }
+
+  /* The first `n` characters, never half of one (slice would cut an emoji in two, and
+     encodeURIComponent throws on the half). */
+  function characters(text, n) {
+    return Array.from(text).slice(0, n).join("");
   }
 
   /* Every "email us" link to the shop carries the trail, worked out when it is opened (a
@@ -273,7 +280,9 @@
   document.addEventListener("click", function (event) {
     var link = event.target instanceof Element && event.target.closest('a[href^="mailto:"]');
     if (!link || !link.closest(".kb-contact, .kb-feedback, .kb-none")) return;
-    link.href = mailWithTrail(link);
+    try {
+      link.href = mailWithTrail(link);
+    } catch (error) { /* the plain address still opens a mail */ }
   }, true);
 
   function init() {
