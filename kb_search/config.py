@@ -195,8 +195,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "site_url",
         "",
-        "The help center's public address, used in the permalinks `kb link` prints. Empty: "
-        "the `website` in the store facts (store.yml).",
+        "The help center's public address: the permalinks `kb link` prints (empty: the "
+        "`website` in store.yml), and, read when the site is built, its canonical links, "
+        "og:url, sitemap.xml and the Sitemap line of robots.txt (empty: relative links only, "
+        "an empty sitemap).",
     ),
     Setting(
         "search_test_k",
