@@ -35,7 +35,10 @@ function load() {
     if (!response.ok) throw new Error("HTTP " + response.status);
     return response.json();
   }).then(function (index) {
-    importScripts(params.get("worker"));
+    // Only Material's own worker, beside this file: never a script named by whoever wrote the URL.
+    var worker = params.get("worker") || "";
+    if (!/^search\.[0-9a-f]{8}\.min\.js$/.test(worker)) throw new Error("not Material's worker");
+    importScripts(worker);
     loaded = true;
     self.dispatchEvent(new MessageEvent("message", { data: {
       type: 0,
