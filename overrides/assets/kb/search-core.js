@@ -1,6 +1,7 @@
 /* Search, shared part: talking to the search service (contract: GET /api/search), which searches
-   get logged, click logging, and small building blocks. Defines window.kb.search, used by
-   search-dropdown.js, search-header.js and search-page.js. Plain ES2017, no framework.
+   get logged, click logging, search as you type, and small building blocks. Defines
+   window.kb.search, used by search-dropdown.js, search-header.js, search-home.js and
+   search-page.js. Plain ES2017, no framework.
    Needs kb.js (window.kb) loaded first.
 
    What gets logged: only what the customer actually searched for. Requests made while they are
@@ -173,7 +174,7 @@
   }
 
   /* Every result link carries its article id and, once its query is settled, the search_id.
-     (Header results opened before their query settled: search-header.js.) */
+     (Results opened before their query settled: asYouType's openResult.) */
   function logClick(event) {
     if (event.type === "auxclick" && event.button !== 1) return;
     var link = event.target instanceof Element && event.target.closest("a[data-kb-article-id]");
@@ -314,7 +315,146 @@
     return link;
   }
 
+  /* ------------------------------------------------------------------ search as you type */
+
+  var DEBOUNCE_MS = 150;
+  var SETTLE_MS = 1000;
+  var OPEN_WAIT_MS = 1500;
+  var DROPDOWN_LIMIT = 8;   // the same for typing and settled requests: one cache entry
+
+  /* The typing half of a box that shows results as the customer types (the header's,
+     search-header.js; the home page's, search-home.js). A keystroke (`schedule`) runs
+     `box.run` after DEBOUNCE_MS, which searches with `request` (typing=1, not logged; only the
+     newest request counts); the query is settled, and logged once, after SETTLE_MS without a
+     keystroke, or when a result is opened before that (`openResult`).
+     `box`: run(), paint(view) for an answer, failed() when a search fails, shown() the view
+     on screen (or null), active() false while the box is not ours, and optional leaving()
+     when a result is about to be opened in this page. Needs search-dropdown.js. */
+  function asYouType(input, box) {
+    var timer = 0;           // the next search as you type
+    var settleTimer = 0;     // the query counts as settled when this fires
+    var controller = null;
+    var opening = false;     // a result is waiting for its search_id before it opens
+
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(box.run, DEBOUNCE_MS);
+      settleLater();
+    }
+
+    function settleLater() {
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(settleNow, SETTLE_MS);
+    }
+
+    function stopTyping() {
+      clearTimeout(timer);
+      if (controller) controller.abort();
+      controller = null;
+    }
+
+    function cancel() {
+      stopTyping();
+      clearTimeout(settleTimer);
+    }
+
+    function request(query) {
+      stopTyping();
+      var mine = controller = new AbortController();
+      search(query, DROPDOWN_LIMIT, true, mine.signal).then(function (body) {
+        if (controller !== mine) return;
+        controller = null;
+        box.paint(kb.search.dropdown.answer(query, body, loggedId(query)));
+      }, function () {
+        if (controller !== mine || mine.signal.aborted) return;
+        controller = null;
+        box.failed();
+      });
+    }
+
+    /* No keystroke for SETTLE_MS: what is in the box is what the customer searched for. */
+    function settleNow() {
+      var query = normalise(input.value);
+      if (box.active() && query) {
+        settleShown(query).catch(function () { /* settled again on open */ });
+      }
+    }
+
+    /* Log `query` (once), and put its search_id on its results. Resolves to the search_id. */
+    function settleShown(query) {
+      return settle(query, DROPDOWN_LIMIT).then(function (settled) {
+        var shown = box.shown();
+        if (shown) kb.search.dropdown.stamp(shown.items, query, settled.searchId);
+        return settled.searchId;
+      });
+    }
+
+    /* The customer is about to open a result (pointer down on it, or the arrow keys on it):
+       settle its query now, so the search_id is usually there by the time the click comes. */
+    function settleAhead(event) {
+      var link = event.target instanceof Element && event.target.closest("a[data-kb-query]");
+      var query = link && link.getAttribute("data-kb-query");
+      if (box.active() && query && !link.getAttribute("data-kb-search-id")) {
+        settleShown(query).catch(function () { /* settled again on open */ });
+      }
+    }
+
+    /* A result opened before its query (the one it answers) settled: settle it first, so the
+       click is logged against that search. A new tab leaves this page here: log when the id
+       comes. Otherwise this page is leaving: wait for the id (a cached answer, quick; at most
+       OPEN_WAIT_MS), then go. (Results that already have their id: logClick.) */
+    function openResult(event) {
+      if (!box.active() || event.button !== (event.type === "auxclick" ? 1 : 0)) return;
+      var link = event.target instanceof Element && event.target.closest("a[data-kb-article-id]");
+      var query = link && link.getAttribute("data-kb-query");
+      if (!query || link.getAttribute("data-kb-search-id")) return;
+      var articleId = parseInt(link.getAttribute("data-kb-article-id"), 10);
+      var newTab = event.type === "auxclick" || event.ctrlKey || event.metaKey || event.shiftKey ||
+        event.altKey || link.target;
+      if (newTab) {
+        settleShown(query).then(function (searchId) {
+          logOpened(searchId, articleId, false);
+        }).catch(function () { /* logging must never get in the way */ });
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();   // not Material's instant navigation: we open it ourselves, below
+      if (opening) return;
+      opening = true;
+      var href = link.href;
+      var logged = settleShown(query).then(function (searchId) {
+        logOpened(searchId, articleId, true);
+      });
+      cancel();
+      if (box.leaving) box.leaving();
+      var waited = new Promise(function (resolve) { setTimeout(resolve, OPEN_WAIT_MS); });
+      function go() {
+        opening = false;
+        navigate(href);
+      }
+      Promise.race([logged, waited]).then(go, go);
+    }
+
+    /* Search what is in the box now, not after the debounce. */
+    function runNow() {
+      clearTimeout(timer);
+      box.run();
+    }
+
+    return {
+      schedule: schedule,
+      settleLater: settleLater,
+      runNow: runNow,
+      stopTyping: stopTyping,
+      request: request,
+      cancel: cancel,
+      settleAhead: settleAhead,
+      openResult: openResult
+    };
+  }
+
   kb.search = {
+    asYouType: asYouType,
     getJSON: getJSON,
     insteadLink: insteadLink,
     serviceIsUp: serviceIsUp,

@@ -4,7 +4,7 @@
    (search-dropdown.js) appear under the box as the customer types. Without the service this
    script does nothing and the box is a plain form to the results page.
 
-   Logging is the header's (search-header.js, search-core.js): each pause while typing searches
+   Logging is the header's (asYouType in search-core.js): each pause while typing searches
    with typing=1 (not logged); the query is settled, and logged once, SETTLE_MS after the last
    keystroke, or when a result is opened before that (the result then waits, at most
    OPEN_WAIT_MS, for the search_id its click is logged against). Enter submits the form to the
@@ -20,23 +20,21 @@
   var s = window.kb && window.kb.search;
   if (!s || !s.dropdown) return;
 
-  var DEBOUNCE_MS = 150;
-  var SETTLE_MS = 1000;
-  var OPEN_WAIT_MS = 1500;
-  var LIMIT = 8;   // the header's: typing and settled requests share one cache entry
-
   function HomeSearch(form) {
     var input = form.querySelector("#kb-home-q");
     var box = form.querySelector("#kb-home-results");
     var meta = box.querySelector(".kb-home-results__meta");
     var list = box.querySelector(".kb-home-results__list");
     var status = form.querySelector(".kb-home-status");
-    var timer = 0;
-    var settleTimer = 0;
-    var controller = null;
     var asked = null;       // the query last sent
     var painted = null;     // { meta, items } on screen
-    var opening = false;
+    var typing = s.asYouType(input, {
+      run: run,
+      paint: paint,
+      failed: stepAside,
+      shown: function () { return painted; },
+      active: function () { return true; }
+    });
 
     input.setAttribute("aria-describedby", "kb-home-hint");
     box.tabIndex = -1;   // a click inside the results keeps the focus (and them) in the form
@@ -62,42 +60,19 @@
     }
 
     function clear() {
-      cancel();
+      typing.cancel();
       asked = "";
       painted = null;
       status.textContent = "";
       open(false);
     }
 
-    function cancel() {
-      clearTimeout(timer);
-      clearTimeout(settleTimer);
-      if (controller) controller.abort();
-      controller = null;
-    }
-
-    function schedule() {
-      clearTimeout(timer);
-      timer = setTimeout(run, DEBOUNCE_MS);
-      clearTimeout(settleTimer);
-      settleTimer = setTimeout(settleNow, SETTLE_MS);
-    }
-
     function run() {
       var query = s.normalise(input.value);
       if (query === asked) return open(true);
-      if (controller) controller.abort();
       if (!query) return clear();
       asked = query;
-      var mine = controller = new AbortController();
-      s.search(query, LIMIT, true, mine.signal).then(function (body) {
-        if (controller !== mine) return;
-        controller = null;
-        paint(s.dropdown.answer(query, body, s.loggedId(query)));
-      }, function () {
-        if (controller !== mine || mine.signal.aborted) return;
-        stepAside();
-      });
+      typing.request(query);
     }
 
     /* The service failed: the form goes to the results page, as without it. */
@@ -105,61 +80,7 @@
       clear();
       s.serviceFailed();
       input.removeAttribute("aria-describedby");
-      input.removeEventListener("input", schedule);
-    }
-
-    function settleNow() {
-      var query = s.normalise(input.value);
-      if (query) settle(query).catch(function () { /* settled again on open */ });
-    }
-
-    /* Log `query` (once) and stamp its search_id on its results. */
-    function settle(query) {
-      return s.settle(query, LIMIT).then(function (settled) {
-        if (painted) s.dropdown.stamp(painted.items, query, settled.searchId);
-        return settled.searchId;
-      });
-    }
-
-    /* About to open a result (pointer down, or the arrow keys on it): settle its query now. */
-    function settleAhead(event) {
-      var link = event.target instanceof Element && event.target.closest("a[data-kb-query]");
-      var query = link && link.getAttribute("data-kb-query");
-      if (query && !link.getAttribute("data-kb-search-id")) {
-        settle(query).catch(function () { /* settled again on open */ });
-      }
-    }
-
-    /* A result opened before its query settled: settle first, log the click against that
-       search, then go (search-core.js logs the clicks on results that already have their id). */
-    function openResult(event) {
-      if (event.button !== (event.type === "auxclick" ? 1 : 0)) return;
-      var link = event.target instanceof Element && event.target.closest("a[data-kb-article-id]");
-      var query = link && link.getAttribute("data-kb-query");
-      if (!query || link.getAttribute("data-kb-search-id")) return;
-      var articleId = parseInt(link.getAttribute("data-kb-article-id"), 10);
-      if (event.type === "auxclick" || event.ctrlKey || event.metaKey || event.shiftKey ||
-          event.altKey) {
-        settle(query).then(function (searchId) {   // a new tab: this page stays
-          s.logOpened(searchId, articleId, false);
-        }).catch(function () { /* logging must never get in the way */ });
-        return;
-      }
-      event.preventDefault();
-      event.stopPropagation();   // not Material's instant navigation: we go ourselves, below
-      if (opening) return;
-      opening = true;
-      var href = link.href;
-      var logged = settle(query).then(function (searchId) {
-        s.logOpened(searchId, articleId, true);
-      });
-      cancel();
-      var waited = new Promise(function (resolve) { setTimeout(resolve, OPEN_WAIT_MS); });
-      function go() {
-        opening = false;
-        s.navigate(href);
-      }
-      Promise.race([logged, waited]).then(go, go);
+      input.removeEventListener("input", typing.schedule);
     }
 
     function links() {
@@ -192,24 +113,24 @@
       }
     }
 
-    input.addEventListener("input", schedule);
+    input.addEventListener("input", typing.schedule);
     input.addEventListener("keydown", onInputKey);
     input.addEventListener("focus", function () { if (painted) open(true); });
     form.addEventListener("submit", function () {
-      cancel();     // the results page searches (and logs) it: nothing more from here
+      typing.cancel();   // the results page searches (and logs) it: nothing more from here
       asked = null;
       open(false);
     }, true);
     box.addEventListener("keydown", onResultsKey);
-    box.addEventListener("focus", settleAhead, true);
-    box.addEventListener("pointerdown", settleAhead);
-    box.addEventListener("click", openResult);
-    box.addEventListener("auxclick", openResult);
+    box.addEventListener("focus", typing.settleAhead, true);
+    box.addEventListener("pointerdown", typing.settleAhead);
+    box.addEventListener("click", typing.openResult);
+    box.addEventListener("auxclick", typing.openResult);
     /* Focus or a tap elsewhere closes the results; they come back when the box is focused. */
     form.addEventListener("focusout", function (event) {
       if (!form.contains(event.relatedTarget)) open(false);
     });
-    if (s.normalise(input.value)) schedule();   // typed before the service answered
+    if (s.normalise(input.value)) typing.schedule();   // typed before the service answered
   }
 
   s.onEachPage(function () {
