@@ -47,8 +47,13 @@ SECTION_MENU = re.compile(
 )
 
 
-def name_material_markup(output: str, where: str) -> str:
+PROGRESS = '<div class="md-progress"'
+
+
+def name_material_markup(output: str, where: str, instant_progress: bool) -> str:
     for tag, named in REQUIRED.items():
+        if tag.startswith(PROGRESS) and not instant_progress:
+            continue  # no instant navigation (hooks/instant.py), so no progress bar
         if tag not in output:
             raise PluginError(
                 f"{where}: Material's markup changed, hooks/accessibility.py no longer finds {tag}"
@@ -59,11 +64,15 @@ def name_material_markup(output: str, where: str) -> str:
 
 
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
-    return name_material_markup(output, page.file.src_uri)
+    return name_material_markup(output, page.file.src_uri, _progress(config))
+
+
+def _progress(config: MkDocsConfig) -> bool:
+    return "navigation.instant.progress" in config.theme["features"]
 
 
 def on_post_template(output_content: str, template_name: str, config: MkDocsConfig) -> str:
     # The 404 page is a theme template, not a page: on_post_page never sees it.
     if template_name != "404.html":
         return output_content
-    return name_material_markup(output_content, template_name)
+    return name_material_markup(output_content, template_name, _progress(config))

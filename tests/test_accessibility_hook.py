@@ -25,4 +25,4 @@ def test_built_pages_name_the_search_dialog_and_every_section_menu(built_site: P
 
 def test_a_theme_that_changed_its_markup_fails_the_build_naming_the_page() -> None:
     with pytest.raises(PluginError, match=r"returns/x\.md: Material's markup changed"):
-        name_material_markup("<html><body>no search here</body></html>", "returns/x.md")
+        name_material_markup("<html><body>no search here</body></html>", "returns/x.md", True)

@@ -298,6 +298,9 @@ def test_without_a_site_url_robots_txt_names_no_sitemap_and_the_sitemap_no_page(
     ]
     # Still there (Material's instant navigation reads it), and lists no relative addresses.
     assert "<url>" not in (built_site / "sitemap.xml").read_text()
+    # Instant navigation follows only links the sitemap lists: with none it is left out.
+    assert '"navigation.instant' not in (built_site / "returns" / "index.html").read_text()
+    assert 'class="md-progress"' not in (built_site / "index.html").read_text()
 
 
 def test_with_a_site_url_the_sitemap_lists_the_findable_pages_by_address(
@@ -308,6 +311,7 @@ def test_with_a_site_url_the_sitemap_lists_the_findable_pages_by_address(
     result = mkdocs_build(copy_project(tmp_path / "project"), site)
     assert result.returncode == 0, result.stderr
     listed = re.findall(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text())
+    assert '"navigation.instant"' in (site / "returns" / "index.html").read_text()
     assert "https://help.example.com/returns/damaged-item/" in listed
     assert "https://help.example.com/" in listed
     assert all(url.startswith("https://help.example.com/") for url in listed)
