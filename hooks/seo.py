@@ -2,8 +2,9 @@
 sitemap that lists only pages meant to be found.
 
 Without `site_url` (KB_SITE_URL at build time) MkDocs writes a sitemap with no pages: it knows no
-absolute address. That empty list stays (Material's instant navigation reads sitemap.xml on every
-page; without it each page logs a 404), and robots.txt names no sitemap. The permanent links
+absolute address. That empty list stays (a valid answer to whoever asks for it; instant
+navigation, which follows only the links it lists, is then off: hooks/instant.py), and
+robots.txt names no sitemap. The permanent links
 (/a/<id>/) are never in the sitemap (they are not pages) and say `noindex` (hooks/permalinks.py).
 """
 

@@ -296,7 +296,7 @@ def test_without_a_site_url_robots_txt_names_no_sitemap_and_the_sitemap_no_page(
         "Disallow: /admin/",
         "Disallow: /search/",
     ]
-    # Still there (Material's instant navigation reads it), and lists no relative addresses.
+    # Still there (a valid answer to whoever asks), and lists no relative addresses.
     assert "<url>" not in (built_site / "sitemap.xml").read_text()
     # Instant navigation follows only links the sitemap lists: with none it is left out.
     assert '"navigation.instant' not in (built_site / "returns" / "index.html").read_text()
