@@ -306,7 +306,7 @@ async def api_feedback(request: Request) -> Response:
         raise ApiError(400, "missing must be text")
     missing = clean_text(missing, "missing", MAX_MISSING_LENGTH) if missing else None
     reason = data.get("reason")
-    if reason is not None and reason not in FEEDBACK_REASONS:
+    if reason is not None and (not isinstance(reason, str) or reason not in FEEDBACK_REASONS):
         raise ApiError(400, "reason must be one of " + ", ".join(FEEDBACK_REASONS))
     reason = None if helpful else reason  # a helpful article needs no reason
     search_id = search_id_param(data["search_id"]) if data.get("search_id") is not None else None
