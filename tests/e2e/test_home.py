@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from kb_search.articles import HelpCenter, load
 from tests.conftest import ROOT
 from tests.e2e.conftest import LiveService, screenshot
-from tests.e2e.test_search import logged, searches_sent, session_of
+from tests.e2e.test_search import clicks_in_visit, logged, searches_sent, session_of
 
 pytestmark = pytest.mark.browser
 
@@ -70,16 +70,11 @@ def test_typing_in_the_home_box_shows_results_and_the_keyboard_opens_one(
     expect(phone.locator("article h1")).to_have_text("Track your order")
 
     # One logged search (what was typed), with its click; the pauses were typing=1.
-    session = session_of(phone)
-    clicks = logged(
-        live_service,
-        "SELECT c.search_id, c.article_id FROM clicks c JOIN searches s USING (search_id)"
-        " WHERE s.session = ?",
-        (session,),
-    )
-    assert [article_id for _, article_id in clicks] == [tracking_id(center)]
+    clicks = clicks_in_visit(live_service, phone)
+    assert [article_id for _, _, article_id in clicks] == [tracking_id(center)]
+    one_visit = (session_of(phone),)
     searches = logged(
-        live_service, "SELECT search_id, query FROM searches WHERE session = ?", (session,)
+        live_service, "SELECT search_id, query FROM searches WHERE session = ?", one_visit
     )
     assert searches == [(clicks[0][0], "wheres my parcel")]
     assert [q["q"] for q in sent if "typing" not in q] == ["wheres my parcel"]
@@ -99,14 +94,10 @@ def test_a_result_tapped_straight_away_is_logged_against_what_was_typed(
     expect(first).to_have_attribute("data-kb-search-id", "")  # not settled yet
     first.click()
     expect(phone.locator("article h1")).to_have_text("Track your order")
-    session = session_of(phone)
-    clicks = logged(
-        live_service,
-        "SELECT s.query, c.article_id FROM clicks c JOIN searches s USING (search_id)"
-        " WHERE s.session = ?",
-        (session,),
-    )
-    assert clicks == [("tracking link", tracking_id(center))]
+    clicks = clicks_in_visit(live_service, phone)
+    assert [(query, article_id) for _, query, article_id in clicks] == [
+        ("tracking link", tracking_id(center))
+    ]
 
 
 def test_escape_closes_the_results_and_enter_goes_to_the_results_page(

@@ -44,6 +44,17 @@ def search_in_header(phone: Page, live: LiveService, words: str, page: str = "/"
     return phone.locator(DROPDOWN)
 
 
+def clicks_in_visit(live: LiveService, phone: Page) -> list[tuple[str, str, str]]:
+    """(search_id, query, article_id) of each click logged in this tab's visit."""
+    rows = logged(
+        live,
+        "SELECT c.search_id, s.query, c.article_id FROM clicks c JOIN searches s"
+        " USING (search_id) WHERE s.session = ?",
+        (session_of(phone),),
+    )
+    return [(str(search_id), str(query), str(article)) for search_id, query, article in rows]
+
+
 def session_of(phone: Page) -> str:
     """The random id this tab sends with its searches (the log's `session` column)."""
     session = phone.evaluate("sessionStorage.getItem('kb-session')")
@@ -146,16 +157,11 @@ def test_typing_key_by_key_then_opening_a_result_logs_one_search_with_its_click(
     first.click()  # straight away: the query settles before the article opens
     expect(phone.locator("h1")).to_have_text(tracking.title)
 
-    session = session_of(phone)
-    clicks = logged(
-        live_service,
-        "SELECT c.search_id, c.article_id FROM clicks c JOIN searches s USING (search_id)"
-        " WHERE s.session = ?",
-        (session,),
-    )
-    assert [article_id for _, article_id in clicks] == [str(tracking.id)]
+    clicks = clicks_in_visit(live_service, phone)
+    assert [article_id for _, _, article_id in clicks] == [str(tracking.id)]
+    one_visit = (session_of(phone),)
     searches = logged(
-        live_service, "SELECT search_id, query FROM searches WHERE session = ?", (session,)
+        live_service, "SELECT search_id, query FROM searches WHERE session = ?", one_visit
     )
     assert searches == [(clicks[0][0], "wheres my parcel")]
 
