@@ -569,7 +569,7 @@ def hooks_ratio(work: Path, runs: int) -> dict[str, float]:
     # The theme still needs the facts the validation and store hooks would have put on the
     # config: the store's, and its special opening days (none, here).
     store = yaml.safe_load((ROOT / "docs" / "store.yml").read_text(encoding="utf-8"))
-    extra = {"store": store, "special_days": {"calendar": {}, "soon": []}}
+    extra = {"store": store, "special_days": {"calendar": {}, "soon": [], "soon_days": 0}}
     config = config.replace("strict: true", "strict: false").replace(
         "\nextra:\n",
         "\nextra:\n"

@@ -32,6 +32,13 @@ _CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</s
 _FORM = re.compile(r'(<form class="md-search__form") name="search"')
 
 
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    # Read and hashed once a build, not once a page.
+    worker = Path(config.theme.custom_dir or "") / WORKER
+    config.extra["kb_search_worker_version"] = fingerprint(worker.read_bytes())
+    return config
+
+
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     return lazy_search(output, config)
 
@@ -51,7 +58,7 @@ def lazy_search(html: str, config: MkDocsConfig) -> str:
     folder, name = posixpath.split(material_worker)
     if not folder.endswith(posixpath.dirname(WORKER)):  # ours must sit beside it: see its top
         raise PluginError(f"Material's search worker moved ({material_worker}): see {__file__}")
-    version = fingerprint((Path(config.theme.custom_dir or "") / WORKER).read_bytes())
+    version = config.extra["kb_search_worker_version"]
     suggest = "1" if "search.suggest" in settings.get("features", []) else "0"
     settings["search"] = (
         f"{folder}/{posixpath.basename(WORKER)}?v={version}&worker={name}&suggest={suggest}"

@@ -30,6 +30,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     config.extra["special_days"] = {
         "calendar": {d.day.isoformat(): [d.hours, d.name] for d in days},
         "soon": [d for d in days if today <= d.day < today + dt.timedelta(days=SOON_DAYS)],
+        "soon_days": SOON_DAYS,
     }
     links = [
         f'<a href="{html.escape(store[key])}">{html.escape(text.format(name=store["name"]))}</a>'

@@ -49,7 +49,6 @@
 
   window.kb = { siteRoot: siteRoot, api: api, postJSON: postJSON };
 
-  var SOON_DAYS = 45;  // as in hooks/store_facts.py
   var DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
   var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
     "September", "October", "November", "December"];
@@ -168,7 +167,8 @@
     var box = section.querySelector(".kb-contact__special");
     if (!box) return;
     var list = box.querySelector("ul");
-    var last = dayAfter(today, SOON_DAYS).toISOString().slice(0, 10);
+    var soonDays = parseInt(section.getAttribute("data-soon-days"), 10) || 0;
+    var last = dayAfter(today, soonDays).toISOString().slice(0, 10);
     list.textContent = "";
     Object.keys(special).sort().forEach(function (iso) {
       if (iso < today || iso >= last) return;
