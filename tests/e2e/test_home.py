@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from kb_search.articles import HelpCenter, load
 from tests.conftest import ROOT
@@ -39,15 +39,21 @@ def tracking_id(center: HelpCenter) -> str:
     return str(found.id)
 
 
+def type_in_the_home_box(phone: Page, url: str, words: str, delay: int) -> Locator:
+    """Open the home page, wait for the service to take the box over, and type like a customer."""
+    phone.goto(url + "/")
+    box = phone.get_by_role("searchbox", name="Search the help center")
+    expect(box).to_have_attribute("aria-describedby", "kb-home-hint")  # the service answered
+    box.click()
+    phone.keyboard.type(words, delay=delay)
+    return box
+
+
 def test_typing_in_the_home_box_shows_results_and_the_keyboard_opens_one(
     phone: Page, live_service: LiveService, center: HelpCenter
 ) -> None:
     sent = searches_sent(phone)
-    phone.goto(live_service.url + "/")
-    box = phone.get_by_role("searchbox", name="Search the help center")
-    expect(box).to_have_attribute("aria-describedby", "kb-home-hint")  # the service answered
-    box.click()
-    phone.keyboard.type("wheres my parcel", delay=60)
+    type_in_the_home_box(phone, live_service.url, "wheres my parcel", delay=60)
     first = phone.locator(HITS).first
     expect(first).to_have_attribute("data-kb-query", "wheres my parcel")
     expect(first).to_have_attribute("data-kb-article-id", tracking_id(center))
@@ -84,11 +90,7 @@ def test_typing_in_the_home_box_shows_results_and_the_keyboard_opens_one(
 def test_a_result_tapped_straight_away_is_logged_against_what_was_typed(
     phone: Page, live_service: LiveService, center: HelpCenter
 ) -> None:
-    phone.goto(live_service.url + "/")
-    box = phone.locator(BOX)
-    expect(box).to_have_attribute("aria-describedby", "kb-home-hint")
-    box.click()
-    phone.keyboard.type("tracking link", delay=60)
+    type_in_the_home_box(phone, live_service.url, "tracking link", delay=60)
     first = phone.locator(HITS).first
     expect(first).to_have_attribute("data-kb-query", "tracking link")
     expect(first).to_have_attribute("data-kb-search-id", "")  # not settled yet
@@ -103,11 +105,7 @@ def test_a_result_tapped_straight_away_is_logged_against_what_was_typed(
 def test_escape_closes_the_results_and_enter_goes_to_the_results_page(
     phone: Page, live_service: LiveService
 ) -> None:
-    phone.goto(live_service.url + "/")
-    box = phone.locator(BOX)
-    expect(box).to_have_attribute("aria-describedby", "kb-home-hint")
-    box.click()
-    phone.keyboard.type("return label", delay=30)
+    box = type_in_the_home_box(phone, live_service.url, "return label", delay=30)
     expect(phone.locator(HITS).first).to_be_visible()
     phone.keyboard.press("Escape")
     expect(phone.locator(RESULTS)).to_be_hidden()
