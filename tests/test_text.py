@@ -8,7 +8,6 @@ import threading
 
 import pytest
 
-from kb_search.search import words_of
 from kb_search.synonyms import Synonyms
 from kb_search.text import ENGLISH
 
@@ -29,8 +28,8 @@ def test_apostrophes_do_not_split_or_separate_words(typed: str) -> None:
 def test_writers_synonyms_are_split_exactly_as_customers_words() -> None:
     synonyms = Synonyms([["didn't arrive", "never came"], ["e-mail", "email"]])
     for query in ("it didnt arrive", "it didn\u2019t arrive", "it didn't arrive"):
-        assert ("never", "came") in synonyms.expand(words_of(query)), query
-    assert ("email",) in synonyms.expand(words_of("change my e-mail"))
+        assert ("never", "came") in synonyms.expand(ENGLISH.words(query)), query
+    assert ("email",) in synonyms.expand(ENGLISH.words("change my e-mail"))
 
 
 def test_the_logs_grouping_form_is_the_searchs_stems_sorted() -> None:
@@ -58,3 +57,35 @@ def test_many_threads_can_analyse_at_once() -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+SWEDISH_WORDS = ["paket", "retur", "etikett", "leverans", "adress", "betalning", "sätt", "faktura"]
+
+
+def test_swedish_keeps_its_own_letters_apart() -> None:
+    from kb_search.text import SWEDISH
+
+    assert SWEDISH.words("Får jag ÅTERBETALNING för hår?") == [
+        "får",
+        "jag",
+        "återbetalning",
+        "för",
+        "hår",
+    ]
+    assert SWEDISH.stems("far") != SWEDISH.stems("får")  # "får" (may) is a stop word, "far" not
+    assert SWEDISH.words("café") == ["cafe"]  # other accents still fold
+
+
+def test_swedish_reads_compounds_and_definite_forms_through_the_help_centers_words() -> None:
+    from kb_search.text import SWEDISH
+
+    swedish = SWEDISH.with_vocabulary(SWEDISH_WORDS)
+    stems = swedish.stems
+    assert set(stems("retur")) | set(stems("etikett")) <= set(stems("returetiketten"))
+    assert set(stems("adress")) <= set(stems("leveransadress"))
+    assert set(stems("sätt")) <= set(stems("betalningssätt"))  # the linking "s"
+    assert stems("paketet") == stems("paket")  # Snowball leaves "paketet" whole
+    assert stems("fakturan") == stems("faktura")
+    assert SWEDISH.stems("paketet") == ["paketet"]  # without the words: as Snowball has it
+    assert swedish.parts("storlek") == []  # "stor" + "lek": "lek" is no word of the help center
+    assert swedish.without_own_letters("återbetalning") == "aterbetalning"
