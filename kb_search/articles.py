@@ -8,17 +8,25 @@ A docs folder holds:
 - `categories.yml`  the categories in display order; a category is a folder;
 - `<category>/<slug>.md`  articles: YAML front matter (see `frontmatter.py`) and a Markdown body;
 - `retired-ids.txt` ids of deleted articles, which are never given out again.
+
+The help center's languages are listed in `store.yml` (`languages:`): the first is the docs folder
+itself, each other one a folder of the same articles in that language (the id is the translation
+key: `/a/126/` and `/sv/a/126/` are one article), with its own `categories.yml` and
+`synonyms.yml`, and a `facts:` section for the store facts that read differently in it (labels,
+prices in its currency). Everything else is the one `store.yml`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
+import shutil
 import subprocess
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -40,6 +48,7 @@ from kb_search.frontmatter import (
     valid_id,
     validate,
 )
+from kb_search.text import LANGUAGES
 
 __all__ = [  # the front matter names are re-exported: hooks and tests import them from here
     "FIELDS",
@@ -57,6 +66,8 @@ __all__ = [  # the front matter names are re-exported: hooks and tests import th
 ]
 
 STORE_FILE = "store.yml"
+DEFAULT_LANGUAGE = "en"
+LANGUAGE_FIELDS = ("name", "folder", "facts")
 CATEGORIES_FILE = "categories.yml"
 RETIRED_IDS_FILE = "retired-ids.txt"
 
@@ -112,13 +123,35 @@ class Article:
 
 @dataclass(frozen=True)
 class HelpCenter:
-    """Everything in one docs folder, validated."""
+    """Everything in one docs folder (one language), validated."""
 
     docs_dir: Path
     store: Mapping[str, Any]
     categories: Mapping[str, Category]
     articles: tuple[Article, ...]
     retired_ids: frozenset[int] = field(default=frozenset())
+    language: str = DEFAULT_LANGUAGE
+    # Every language of the help center, this one included, in the order of store.yml: one
+    # mapping shared by all of them (the switcher and `kb check` go from one to another).
+    editions: Mapping[str, HelpCenter] = field(default_factory=dict, compare=False, repr=False)
+    # Each language's own name, as its readers write it ("Svenska").
+    language_names: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def in_language(self, code: str) -> HelpCenter:
+        """This help center in language `code` (KeyError when it has no such edition)."""
+        return self if code == self.language else self.editions[code]
+
+    @property
+    def url_prefix(self) -> str:
+        """Where this language's pages are, from the site's root: "" for the first language
+        (docs/ itself), "sv/" for Swedish. Article URLs and permalinks are relative to it."""
+        first = next(iter(self.editions), self.language)
+        return "" if self.language == first else f"{self.language}/"
+
+    @property
+    def translations(self) -> list[HelpCenter]:
+        """The other languages' editions."""
+        return [c for code, c in self.editions.items() if code != self.language]
 
     @property
     def published(self) -> list[Article]:
@@ -142,7 +175,9 @@ class HelpCenter:
         return sorted((a for a in self.published if a.category == key), key=lambda a: a.id)
 
     def next_id(self) -> int:
-        return FreeIds({a.id for a in self.articles} | self.retired_ids).take()
+        """An id no article of any language has used: the id is the translation key."""
+        centers = self.editions.values() or [self]
+        return FreeIds({a.id for c in centers for a in c.articles} | self.retired_ids).take()
 
     def render(self, text: str, where: str) -> str:
         """Render `{{ store.x }}` facts in any page of this help center (raises ContentError)."""
@@ -180,12 +215,91 @@ def render_facts(text: str, store: Mapping[str, Any], report: Callable[[str], No
 
 
 def load(docs_dir: Path) -> HelpCenter:
-    """Load and validate a docs folder; raise ContentError listing every problem found."""
+    """Load and validate a docs folder and its translations; raise ContentError listing every
+    problem found. The folder's own language is the one returned (`in_language` for others)."""
     docs_dir = Path(docs_dir)
     problems: list[str] = []
-    store = _with_chat_address(_read_yaml_mapping(docs_dir, STORE_FILE, problems))
-    categories = _load_categories(docs_dir, problems)
+    store = _read_yaml_mapping(docs_dir, STORE_FILE, problems)
+    languages = _languages(docs_dir, store, problems)
     retired = _load_retired_ids(docs_dir, problems)
+    editions: dict[str, HelpCenter] = {}
+    names = {code: spec["name"] for code, spec in languages.items()}
+    for code, spec in languages.items():
+        facts = _with_chat_address(_merged(store, spec.get("facts") or {}))
+        folder = docs_dir if spec is next(iter(languages.values())) else spec["folder"]
+        center = _load_folder(folder, facts, retired, problems)
+        if center is not None:
+            editions[code] = replace(center, language=code, editions=editions, language_names=names)
+    if problems:
+        raise ContentError(problems)
+    return next(iter(editions.values()))
+
+
+def copy_help_center(docs_dir: Path, destination: Path) -> Path:
+    """Copy a docs folder and its languages' folders, which stay where store.yml says they
+    are relative to it; returns the copied docs folder."""
+    center = load(docs_dir)
+    shutil.copytree(docs_dir, destination)
+    for edition in center.translations:
+        relative = os.path.relpath(edition.docs_dir, Path(docs_dir).resolve())
+        shutil.copytree(edition.docs_dir, (destination / relative).resolve())
+    return destination
+
+
+def _languages(docs_dir: Path, store: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """store.yml's `languages`, checked; a store without them is in English only."""
+    where = _display(docs_dir, STORE_FILE)
+    raw = store.get("languages") or {DEFAULT_LANGUAGE: {"name": "English"}}
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        problems.append(f"{where}: 'languages' must map language codes to name, folder, facts")
+        return {DEFAULT_LANGUAGE: {"name": "English"}}
+    languages: dict[str, Any] = {}
+    for number, (code, spec) in enumerate(raw.items()):
+        at = f"{where}: 'languages.{code}'"
+        if str(code) not in LANGUAGES:
+            known = ", ".join(LANGUAGES)
+            problems.append(f"{at}: the help center can search {known}, not {code!r}")
+            continue
+        if unknown := sorted(set(spec) - set(LANGUAGE_FIELDS)):
+            problems.append(f"{at} has unknown field '{unknown[0]}'")
+        if not str(spec.get("name") or "").strip():
+            problems.append(f"{at}: 'name' is missing: the language's own name (Svenska)")
+        if not isinstance(spec.get("facts") or {}, dict):
+            problems.append(f"{at}.facts' must map store facts to this language's values")
+            continue
+        if number == 0:
+            if spec.get("folder"):
+                problems.append(f"{at}: the first language is {docs_dir.name}/ itself: no folder")
+            languages[str(code)] = spec
+            continue
+        folder = docs_dir / str(spec.get("folder") or "")
+        if not spec.get("folder") or not (folder / CATEGORIES_FILE).is_file():
+            problems.append(
+                f"{at}: 'folder' must name the folder of its articles (with {CATEGORIES_FILE}), "
+                f"relative to {docs_dir.name}/"
+            )
+            continue
+        languages[str(code)] = {**spec, "folder": folder.resolve()}
+    return languages
+
+
+def _merged(store: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The store facts with one language's values in place of the ones it names."""
+    merged = {k: v for k, v in store.items() if k != "languages"}
+    for key, value in facts.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _load_folder(
+    docs_dir: Path, store: dict[str, Any], retired: set[int], problems: list[str]
+) -> HelpCenter | None:
+    """One language's folder of articles, with its store facts."""
+    before = len(problems)
+    categories = _load_categories(docs_dir, problems)
     # Read every file first: a suggested id must be free in the whole docs folder.
     by_file: dict[str, list[str]] = {}
     fronts: dict[str, FrontMatter] = {}
@@ -203,8 +317,8 @@ def load(docs_dir: Path) -> HelpCenter:
             articles.append(article)
     problems += [p for file_problems in by_file.values() for p in file_problems]
     problems += _duplicates(docs_dir, articles, fronts, retired, free_ids)
-    if problems:
-        raise ContentError(problems)
+    if len(problems) > before:
+        return None
     return HelpCenter(docs_dir, store, categories, tuple(articles), frozenset(retired))
 
 

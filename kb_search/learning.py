@@ -16,7 +16,6 @@ Everything is seeded: the same set, docs, visits and seed give the same figures.
 from __future__ import annotations
 
 import random
-import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -96,8 +95,7 @@ class Simulation:
     """A temporary help center: a copy of the docs, its releases, a query log, customers."""
 
     def __init__(self, folder: Path, docs_dir: Path, settings: Settings, seed: int) -> None:
-        self.docs = folder / "docs"
-        shutil.copytree(docs_dir, self.docs)
+        self.docs = articles.copy_help_center(docs_dir, folder / "docs")
         self.root = folder / "releases"
         self.log = folder / "querylog.sqlite3"
         self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
@@ -155,7 +153,7 @@ class Simulation:
         that ran through the releases would have kept them)."""
         with TestClient(create_app(self.app_settings)) as client:
             service = client.app.state.service  # type: ignore[attr-defined]
-            service.learned = self.learned
+            service.learned = {self.learned.language: self.learned}
             yield client
 
     def learn(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from starlette.testclient import TestClient
 from kb_search import boosts as learned_boosts
 from kb_search import search as engine
 from kb_search.app import create_app
-from kb_search.articles import load
+from kb_search.articles import copy_help_center, load
 from kb_search.boosts import MAX_MOVE, LearnedBoosts
 from kb_search.cli import main
 from kb_search.config import Settings
@@ -28,7 +27,7 @@ QUERY = "parcel"  # finds a dozen of the real articles
 def shop(tmp_path: Path) -> Settings:
     """A copy of the real docs with a release of its own (so a test may change articles), a
     fresh query log, and limits that let one test client be many customers."""
-    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    copy_help_center(ROOT / "docs", tmp_path / "docs")
     build(load(tmp_path / "docs"), tmp_path / "releases")
     return Settings.from_env(
         {},
