@@ -1,4 +1,7 @@
-"""Give article templates their article (for "Last reviewed" and feedback) and related articles."""
+"""Give article templates their article (for "Last reviewed" and feedback) and related articles.
+
+The feedback reasons are the query log's (kb_search/querylog/events.py), in the page's language.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ def on_page_context(
         return context
     context["article"] = article
     context["related"] = related(article, center.published)
-    context["feedback_reasons"] = FEEDBACK_REASONS
+    ui = config.extra["ui"]
+    context["feedback_reasons"] = {key: ui[f"feedback_reason_{key}"] for key in FEEDBACK_REASONS}
     return context
 
 

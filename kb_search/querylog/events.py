@@ -2,6 +2,8 @@
 
 Events hold the customer's text as it was sent; it is redacted before anything is stored (see
 `kb_search.redact`), and nothing else about the customer (no address, no cookie) is ever taken.
+Each event carries the language of the edition it came from ("en", "sv"): gaps, boosts and
+synonym suggestions are worked out per language, never across them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,11 @@ import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from kb_search.strings import strings
+
+# Events from before the help center had languages, and every event that names none.
+DEFAULT_LANGUAGE = "en"
 
 
 def _now() -> datetime:
@@ -30,12 +37,13 @@ class SearchEvent:
     corrected: str | None  # the corrected query the search used, if any
     session: str | None = None  # a random id from the client, never an IP or cookie
     at: datetime = field(default_factory=_now)
+    language: str = DEFAULT_LANGUAGE  # the edition searched: its analyzer groups the search
 
     def same_as(self) -> Hashable:
         """Searches alike in all but id, visit and time are stored together: one hot query
         from many customers is one group (each row keeps its own id, visit and time)."""
-        return ("search", self.query, self.result_count, self.top_result, self.category,
-                self.corrected)  # fmt: skip
+        return ("search", self.language, self.query, self.result_count, self.top_result,
+                self.category, self.corrected)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -44,18 +52,18 @@ class ClickEvent:
     article_id: str
     at: datetime = field(default_factory=_now)
     event_id: str = field(default_factory=_new_id)
+    language: str = DEFAULT_LANGUAGE  # the edition the article was opened in
 
     def same_as(self) -> Hashable:
         return ("click", self.event_id)
 
 
 # Why an article was not helpful, as the page offers it (kb-article-footer.html) and as the
-# gap report says it: the stored value, and the customer's words.
+# gap report says it: the stored value, and the customer's words in English. Every language's
+# words are kb_search/strings.yml's `feedback_reason_<value>`.
 FEEDBACK_REASONS = {
-    "outdated": "It is out of date",
-    "unclear": "It is hard to understand",
-    "not_answered": "It did not answer my question",
-    "other": "Something else",
+    reason: strings(DEFAULT_LANGUAGE)[f"feedback_reason_{reason}"]
+    for reason in ("outdated", "unclear", "not_answered", "other")
 }
 
 
@@ -68,6 +76,7 @@ class FeedbackEvent:
     reason: str | None = None  # one of FEEDBACK_REASONS, for "not helpful"
     at: datetime = field(default_factory=_now)
     event_id: str = field(default_factory=_new_id)
+    language: str = DEFAULT_LANGUAGE  # the edition the article was read in
 
     def same_as(self) -> Hashable:
         return ("feedback", self.event_id)

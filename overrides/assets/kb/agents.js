@@ -2,17 +2,22 @@
    Searches with the search service (typos, synonyms, as customers get it), marked
    source=agents so it never enters the customers' query log. The articles' permalinks,
    replies and sections come from agents/articles.json. Without the service (a static
-   preview, or it fails) a local word filter over that file answers instead. */
+   preview, or it fails) a local word filter over that file answers instead, dropping the
+   edition's stop words (the form's data-stop-words). Its words: kb.t (kb-strings). */
 (function () {
   "use strict";
 
   var SEARCH_TIMEOUT_MS = 4000;
   var LIMIT = 8;
 
-  var STOP = "a an and are as at be but by can do does for from get got has have i if in into is it its " +
-    "me my no not of on or our so that the their them then there this to us was we will with you your";
+  var kb = window.kb;
   var STOP_WORDS = {};
-  STOP.split(" ").forEach(function (w) { STOP_WORDS[w] = true; });
+
+  /* The edition's stop words, as the search service drops them (accents folded as below). */
+  function readStopWords(form) {
+    STOP_WORDS = {};
+    words(form.getAttribute("data-stop-words")).forEach(function (w) { STOP_WORDS[w] = true; });
+  }
 
   function words(text) {
     return (text || "").toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "")
@@ -38,7 +43,7 @@
   function copy(text, button) {
     function done() {
       var label = button.textContent;
-      button.textContent = "Copied";
+      button.textContent = kb.t("agents_copied");
       setTimeout(function () { button.textContent = label; }, 1500);
     }
     if (navigator.clipboard && window.isSecureContext) {
@@ -74,8 +79,9 @@
 
   /* The search service's answer as { found: [article], corrected }, or a rejection. */
   function serviceSearch(byId, text, controller) {
-    var path = "/api/search?q=" + encodeURIComponent(text) + "&limit=" + LIMIT + "&source=agents";
-    return window.kb.search.getJSON(path, SEARCH_TIMEOUT_MS, controller.signal).then(function (body) {
+    var path = "/api/search?q=" + encodeURIComponent(text) + "&limit=" + LIMIT +
+      "&lang=" + encodeURIComponent(kb.language) + "&source=agents";
+    return kb.search.getJSON(path, SEARCH_TIMEOUT_MS, controller.signal).then(function (body) {
       if (!body || body.ok !== true || !Array.isArray(body.results)) throw new Error("bad answer");
       var found = body.results.map(function (r) { return byId[String(r.id)]; })
         .filter(Boolean);   // an article this page's build does not have yet: left out
@@ -87,10 +93,10 @@
     var list = form.querySelector(".kb-agents__results");
     var status = form.querySelector(".kb-agents__status");
     list.textContent = "";
-    var count = found.length ? found.length + (found.length === 1 ? " article" : " articles")
-      : "No article matches those words.";
+    var count = found.length ? kb.plural(found.length, "articles") : kb.t("agents_no_match");
     status.textContent = corrected
-      ? "Showing results for \u201c" + corrected + "\u201d \u00b7 " + count : count;
+      ? kb.t("showing_results_for", { corrected: kb.quoted(corrected) }) + " \u00b7 " + count
+      : count;
     found.forEach(function (a) {
       var link = new URL(a.permalink, root).href;
       var item = document.createElement("li");
@@ -106,8 +112,8 @@
       reply.textContent = a.reply;
       var actions = document.createElement("div");
       actions.className = "kb-agents__actions";
-      actions.appendChild(button("Copy link", link));
-      actions.appendChild(button("Copy reply", a.reply + "\n\n" + link));
+      actions.appendChild(button(kb.t("agents_copy_link"), link));
+      actions.appendChild(button(kb.t("agents_copy_reply"), a.reply + "\n\n" + link));
       item.append(title, meta, reply, actions);
       if (a.sections.length) {
         var sections = document.createElement("ul");
@@ -116,7 +122,7 @@
           var li = document.createElement("li");
           var text = document.createElement("span");
           text.textContent = s.heading;
-          li.append(text, button("Copy section link", link + "#" + s.anchor));
+          li.append(text, button(kb.t("agents_copy_section_link"), link + "#" + s.anchor));
           sections.appendChild(li);
         });
         item.appendChild(sections);
@@ -127,7 +133,7 @@
 
   /* Does the search service answer? The same check the header's search makes. */
   function serviceIsUp() {
-    var s = window.kb && window.kb.search;
+    var s = kb.search;
     return s ? s.serviceIsUp() : Promise.resolve(false);
   }
 
@@ -135,6 +141,7 @@
     var form = document.querySelector(".kb-agents");
     if (!form || form.dataset.ready) return;
     form.dataset.ready = "1";
+    readStopWords(form);
     var root = new URL(form.getAttribute("data-site-root"), location.href);
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     var articlesLoaded = fetch(new URL(form.getAttribute("data-articles"), location.href))

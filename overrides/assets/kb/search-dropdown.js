@@ -1,12 +1,13 @@
 /* Search: what the header's dropdown shows. Builds the nodes (Material's own result classes, so
    it looks native and Material's arrow keys work): results, "See more results", "Search instead
    for" the words as typed when they were corrected, and when nothing is found, how to reach a
-   person. Putting them on screen is search-header.js's job.
+   person. Putting them on screen is search-header.js's job. Its words: kb.t (kb-strings).
    Defines window.kb.search.dropdown. Needs search-core.js first. */
 (function () {
   "use strict";
 
-  var s = window.kb && window.kb.search;
+  var kb = window.kb;
+  var s = kb && kb.search;
   if (!s) return;
   var el = s.el;
 
@@ -17,10 +18,15 @@
     if (!results.length) return nothingFound(query, body);
     var meta = el("span", "kb-meta");
     if (body.corrected) {
-      meta.append("Showing results for ", el("strong", null, body.corrected), " \u00b7 ");
+      meta.append.apply(meta, kb.nodes("showing_results_for",
+        { corrected: el("strong", null, body.corrected) }));
+      meta.append(" \u00b7 ");
     }
-    meta.append(s.plural(body.total || results.length, "article", "articles"));
-    if (body.corrected) meta.append(el("br"), "Search instead for ", insteadLink(query));
+    meta.append(s.plural(body.total || results.length, "articles"));
+    if (body.corrected) {
+      meta.append(el("br"));
+      meta.append.apply(meta, kb.nodes("search_instead_for", { query: insteadLink(query) }));
+    }
     var items = results.map(function (r) { return resultItem(r, query, searchId); });
     if (body.total > results.length) items.push(moreItem(query));
     return { meta: meta, items: items };
@@ -44,7 +50,7 @@
   }
 
   function searching() {
-    return message("Searching\u2026");
+    return message(kb.t("searching"));
   }
 
   /* The settled query's search_id on its result links built before it was known. */
@@ -81,7 +87,7 @@
 
   function moreItem(query) {
     var item = el("li", "md-search-result__item kb-more");
-    var link = el("a", "md-search-result__link", "See more results");
+    var link = el("a", "md-search-result__link", kb.t("see_more_results"));
     link.href = s.resultsUrl(query);
     link.tabIndex = -1;
     item.appendChild(link);
@@ -91,25 +97,27 @@
   /* Nothing found: say so plainly, and show how to reach a person right away. */
   function nothingFound(query, body) {
     var meta = el("span", "kb-meta kb-meta--none",
-      "We couldn\u2019t find an answer for " + s.quoted(query) + ".");
+      kb.t("no_answer_for", { query: s.quoted(query) }));
     var item = el("li", "md-search-result__item kb-none");
     var box = el("div", "md-search-result__article md-typeset");
-    var tip = "Try other words";
-    if (body && body.corrected) tip += " (we also looked for " + s.quoted(body.corrected) + ")";
-    box.appendChild(el("p", null, tip + ", or ask us:"));
+    var tip = body && body.corrected
+      ? kb.t("try_other_words_corrected", { corrected: s.quoted(body.corrected) })
+      : kb.t("try_other_words");
+    box.appendChild(el("p", null, tip));
     var facts = contactFacts();
     if (facts && facts.status) box.appendChild(el("p", "kb-none__status", facts.status));
     var ways = el("ul", "kb-none__ways");
     [facts && facts.phone, facts && facts.email].forEach(function (channel, i) {
       if (!channel) return;
       var li = el("li");
-      var link = el("a", null, (i === 0 ? "Call " : "Email ") + channel.value);
+      var link = el("a", null, i === 0 ? kb.t("call", { number: channel.value })
+        : kb.t("email", { address: channel.value }));
       link.href = channel.href;
       li.append(link, el("small", null, channel.promise));
       ways.appendChild(li);
     });
     if (ways.childNodes.length) box.appendChild(ways);
-    var all = el("a", "kb-none__all", "All ways to contact us, and our opening hours");
+    var all = el("a", "kb-none__all", kb.t("all_ways_to_contact"));
     all.href = s.resultsUrl(query);
     box.appendChild(el("p")).appendChild(all);
     item.appendChild(box);
