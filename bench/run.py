@@ -551,19 +551,25 @@ def mkdocs_seconds(config: Path, site: Path, runs: int) -> float:
     return statistics.median(times)
 
 
+PLAIN_BUILD_HOOKS = ("assets.py", "strings.py")
+
+
 def hooks_ratio(work: Path, runs: int) -> dict[str, float]:
     """The real site with our hooks against the same content and theme with the hooks off."""
     with_hooks = mkdocs_seconds(ROOT / "mkdocs.yml", work / "site-hooks", runs)
     plain = work / "plain"
     shutil.copytree(ROOT / "docs", plain / "docs")
     shutil.copytree(ROOT / "overrides", plain / "overrides")
-    # The templates' kb_asset filter comes from a hook: that one (a file hash per asset) stays.
+    # The templates' kb_asset filter and their words come from hooks: those two stay.
     (plain / "hooks").mkdir()
-    shutil.copy(ROOT / "hooks" / "assets.py", plain / "hooks")
+    for kept in PLAIN_BUILD_HOOKS:
+        shutil.copy(ROOT / "hooks" / kept, plain / "hooks")
     config = (ROOT / "mkdocs.yml").read_text()
     config = (
         config.split("hooks:")[0]
-        + "hooks:\n  - hooks/assets.py\n\nmarkdown_extensions:"
+        + "hooks:\n"
+        + "".join(f"  - hooks/{kept}\n" for kept in PLAIN_BUILD_HOOKS)
+        + "\nmarkdown_extensions:"
         + config.split("markdown_extensions:")[1]
     )
     # The theme still needs the facts the validation and store hooks would have put on the

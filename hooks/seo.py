@@ -46,13 +46,19 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Any
 
 
 def on_post_build(config: MkDocsConfig) -> None:
+    center: HelpCenter = config.extra["help_center"]
     site = Path(config.site_dir)
     site_url = config.site_url or ""
-    root = urlsplit(site_url).path.rstrip("/") + "/" if site_url else "/"
-    lines = ["User-agent: *", *(f"Disallow: {root}{path}" for path in NOT_FOR_SEARCH_ENGINES)]
     if site_url:
-        lines.append(f"Sitemap: {site_url.rstrip('/')}/sitemap.xml")
         keep_findable_pages(site / "sitemap.xml", site_url.rstrip("/") + "/")
+    if center.url_prefix:
+        return  # robots.txt rules from the host's root: the first language's build writes it
+    root = urlsplit(site_url).path.rstrip("/") + "/" if site_url else "/"
+    prefixes = [edition.url_prefix for edition in center.editions.values()] or [""]
+    lines = ["User-agent: *"]
+    lines += [f"Disallow: {root}{p}{path}" for p in prefixes for path in NOT_FOR_SEARCH_ENGINES]
+    if site_url:
+        lines += [f"Sitemap: {site_url.rstrip('/')}/{p}sitemap.xml" for p in prefixes]
     # At the host's root it rules the host; under a path (site_url with one), the operator
     # copies it there.
     (site / "robots.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

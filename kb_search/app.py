@@ -39,6 +39,8 @@ from kb_search.params import (
     article_id,
     choice_param,
     clean_text,
+    edition,
+    edition_of,
     int_param,
     json_body,
     query_params,
@@ -102,6 +104,8 @@ async def api_search(request: Request) -> Response:
          schema: {$ref: '#/components/schemas/Exact'}}
       - {name: source, in: query, allowEmptyValue: true,
          schema: {$ref: '#/components/schemas/Source'}}
+      - {name: lang, in: query, allowEmptyValue: true,
+         schema: {$ref: '#/components/schemas/Language'}}
     responses:
       200:
         description: the best matches first
@@ -110,30 +114,27 @@ async def api_search(request: Request) -> Response:
             schema:
               type: object
               additionalProperties: false
-              required: [ok, query, corrected, total, search_id, results]
+              required: [ok, lang, query, corrected, total, search_id, results, elsewhere]
               properties:
                 ok: {type: boolean, enum: [true]}
+                lang: {type: string, description: the language searched}
                 query: {type: string, description: the query as searched (white space collapsed)}
                 corrected: {type: string, nullable: true, description: the query with typos fixed}
                 total: {type: integer, minimum: 0, description: how many articles are relevant}
                 search_id: {$ref: '#/components/schemas/SearchIdOrNull'}
-                results:
-                  type: array
-                  items:
-                    type: object
-                    additionalProperties: false
-                    required: [id, title, url, anchor, summary, snippet, category,
-                      category_title, score]
-                    properties:
-                      id: {type: integer}
-                      title: {type: string}
-                      url: {type: string, description: "relative to the site: returns/policy/"}
-                      anchor: {type: string, nullable: true, description: the section matched}
-                      summary: {type: string}
-                      snippet: {type: string, description: "HTML: matched words in <mark>"}
-                      category: {type: string}
-                      category_title: {type: string}
-                      score: {type: number}
+                results: {$ref: '#/components/schemas/Results'}
+                elsewhere:
+                  type: object
+                  nullable: true
+                  description: >-
+                    when nothing in the language searched matches: the matches in the help
+                    center's first language, to be shown marked as in that language
+                  additionalProperties: false
+                  required: [lang, name, results]
+                  properties:
+                    lang: {type: string}
+                    name: {type: string, description: "the language's own name: English"}
+                    results: {$ref: '#/components/schemas/Results'}
       400: {$ref: '#/components/responses/BadRequest'}
       500: {$ref: '#/components/responses/ServerError'}
       503: {$ref: '#/components/responses/Unavailable'}
@@ -145,7 +146,7 @@ def _search(request: Request) -> Response:
     svc = service(request)
     settings = svc.settings
     params = query_params(
-        request, {"q", "limit", "category", "session", "typing", "exact", "source"}
+        request, {"q", "limit", "category", "session", "typing", "exact", "source", "lang"}
     )
     text = clean_text(params.get("q", ""), "query", settings.max_query_length)
     if not text:
@@ -159,7 +160,8 @@ def _search(request: Request) -> Response:
     # Support agents search for customers (/agents/): what they type is not a customer's
     # search, so it never enters the query log, the gap report or the click counts.
     by_agent = choice_param(params, "source", SOURCES) == "agents"
-    index = svc.open_index()
+    release = svc.open_index()
+    index = edition(release, params)
     category = params.get("category") or None
     if category is not None and category not in index.categories:
         raise ApiError(400, f"unknown category '{category[:40]}'")
@@ -178,18 +180,42 @@ def _search(request: Request) -> Response:
     search_id = None if typing or by_agent else uuid.uuid4().hex
     if search_id is not None:
         top = str(answer.results[0].id) if answer.results else None
-        event = SearchEvent(search_id, text, answer.total, top, category, answer.corrected, session)
+        event = SearchEvent(
+            search_id,
+            text,
+            answer.total,
+            top,
+            category,
+            answer.corrected,
+            session,
+            language=index.language.code,
+        )
         svc.log_search(request, event)
     return JSONResponse(
         {
             "ok": True,
+            "lang": index.language.code,
             "query": text,
             "corrected": answer.corrected,
             "total": answer.total,
             "search_id": search_id,
             "results": [vars(r) for r in answer.results],
+            "elsewhere": None if answer.results or exact else _elsewhere(svc, release, index, text),
         }
     )
+
+
+def _elsewhere(svc: Service, release: OpenIndex, index: OpenIndex, text: str) -> Any:
+    """What the first language has for a search that found nothing in another one: a Swedish
+    customer may read an English article rather than none (the page marks it as English)."""
+    first = release  # the release's own index is its first language's
+    if first is index:
+        return None
+    found = engine.search(first, text, limit=ELSEWHERE_RESULTS, cache_size=svc.settings.cache_size)
+    if not found.results:
+        return None
+    results = [vars(r) for r in found.results]
+    return {"lang": first.language.code, "name": first.language_name, "results": results}
 
 
 async def api_suggest(request: Request) -> Response:
@@ -197,6 +223,8 @@ async def api_suggest(request: Request) -> Response:
     summary: Article titles for the first keystrokes.
     parameters:
       - {name: q, in: query, required: true, schema: {$ref: '#/components/schemas/Query'}}
+      - {name: lang, in: query, allowEmptyValue: true,
+         schema: {$ref: '#/components/schemas/Language'}}
     responses:
       200:
         description: titles that start like what was typed, shortest first
@@ -224,11 +252,11 @@ async def api_suggest(request: Request) -> Response:
 
 def _suggest(request: Request) -> Response:
     svc = service(request)
-    params = query_params(request, {"q"})
+    params = query_params(request, {"q", "lang"})
     text = clean_text(params.get("q", ""), "query", svc.settings.max_query_length)
     if not text:
         raise ApiError(400, "q is required: the words typed so far")
-    suggestions = engine.suggest(svc.open_index(), text)
+    suggestions = engine.suggest(edition(svc.open_index(), params), text)
     return JSONResponse({"ok": True, "suggestions": suggestions})
 
 
@@ -246,6 +274,7 @@ async def api_click(request: Request) -> Response:
             properties:
               search_id: {$ref: '#/components/schemas/SearchId'}
               article_id: {$ref: '#/components/schemas/ArticleId'}
+              lang: {$ref: '#/components/schemas/Language'}
     responses:
       200: {$ref: '#/components/responses/Logged'}
       400: {$ref: '#/components/responses/BadRequest'}
@@ -258,11 +287,11 @@ async def api_click(request: Request) -> Response:
     """
     svc = service(request)
     svc.rate_limit(request)
-    data = await json_body(request, {"search_id", "article_id"})
+    data = await json_body(request, {"search_id", "article_id", "lang"})
     search_id = search_id_param(data.get("search_id"))
-    index = await run_in_threadpool(svc.open_index)
+    index = edition_of(await run_in_threadpool(svc.open_index), data)
     article = article_id(index, data.get("article_id"))
-    log_safely("click", svc.log.record_click, search_id, article)
+    log_safely("click", svc.log.record_click, search_id, article, language=index.language.code)
     return JSONResponse({"ok": True})
 
 
@@ -283,6 +312,7 @@ async def api_feedback(request: Request) -> Response:
               missing: {$ref: '#/components/schemas/Missing'}
               reason: {$ref: '#/components/schemas/FeedbackReason'}
               search_id: {$ref: '#/components/schemas/SearchIdOrNull'}
+              lang: {$ref: '#/components/schemas/Language'}
     responses:
       200: {$ref: '#/components/responses/Logged'}
       400: {$ref: '#/components/responses/BadRequest'}
@@ -295,8 +325,10 @@ async def api_feedback(request: Request) -> Response:
     """
     svc = service(request)
     svc.rate_limit(request)
-    data = await json_body(request, {"article_id", "helpful", "missing", "reason", "search_id"})
-    index = await run_in_threadpool(svc.open_index)
+    data = await json_body(
+        request, {"article_id", "helpful", "missing", "reason", "search_id", "lang"}
+    )
+    index = edition_of(await run_in_threadpool(svc.open_index), data)
     article = article_id(index, data.get("article_id"))
     helpful = data.get("helpful")
     if not isinstance(helpful, bool):
@@ -310,17 +342,25 @@ async def api_feedback(request: Request) -> Response:
         raise ApiError(400, "reason must be one of " + ", ".join(FEEDBACK_REASONS))
     reason = None if helpful else reason  # a helpful article needs no reason
     search_id = search_id_param(data["search_id"]) if data.get("search_id") is not None else None
-    log_safely("feedback", svc.log.record_feedback, article, helpful, missing, search_id, reason)
+    log_safely(
+        "feedback",
+        svc.log.record_feedback,
+        *(article, helpful, missing, search_id, reason),
+        language=index.language.code,
+    )
     return JSONResponse({"ok": True})
 
 
 def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs it in a thread
     """
-    summary: What customers could not find (admin token required).
+    summary: What customers could not find (admin token required), in one language.
     security: [{bearer: []}]
     parameters:
       - {name: limit, in: query, allowEmptyValue: true,
          schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
+      - {name: lang, in: query, allowEmptyValue: true,
+         schema: {$ref: '#/components/schemas/Language'},
+         description: "whose searches and feedback: empty, the first language's"}
     responses:
       200:
         description: searches that found nothing, that no one clicked, articles voted down
@@ -329,9 +369,10 @@ def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs
             schema:
               type: object
               additionalProperties: false
-              required: [ok, unanswered, no_click, not_helpful]
+              required: [ok, language, unanswered, no_click, not_helpful]
               properties:
                 ok: {type: boolean, enum: [true]}
+                language: {type: string, description: the language of the report}
                 unanswered: {type: array, items: {$ref: '#/components/schemas/GapGroup'}}
                 no_click: {type: array, items: {$ref: '#/components/schemas/GapGroup'}}
                 not_helpful:
@@ -356,10 +397,12 @@ def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs
     """
     svc = service(request)
     require_admin(request, svc.settings.admin_token)
-    params = query_params(request, {"limit"})
+    params = query_params(request, {"limit", "lang"})
     limit = int_param(params, "limit", 50, 1, 500)
+    release = svc.open_index()
+    language = edition(release, params).language.code  # an unknown one is a 400
     try:
-        report = gaps_report(svc.log, svc.open_index(), limit)
+        report = gaps_report(svc.log, release, limit, language)
     except StoreBusy as error:
         raise ApiError(503, f"the gap report is not available just now: {error}") from None
     return JSONResponse({"ok": True, **report})
@@ -437,6 +480,32 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(document)
 
 
+RESULTS_SCHEMA = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            *("id", "title", "url", "anchor", "summary", "snippet", "category"),
+            *("category_title", "score"),
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "title": {"type": "string"},
+            "url": {"type": "string", "description": "relative to the site: returns/policy/"},
+            "anchor": {"type": "string", "nullable": True, "description": "the section matched"},
+            "summary": {"type": "string"},
+            "snippet": {"type": "string", "description": "HTML: matched words in <mark>"},
+            "category": {"type": "string"},
+            "category_title": {"type": "string"},
+            "score": {"type": "number"},
+        },
+    },
+}
+# How many of the first language's articles a search that found nothing in another offers.
+ELSEWHERE_RESULTS = 3
+
+
 def _error(description: str, **headers: str) -> dict[str, Any]:
     """An error answer (the one shape) with the headers it always has."""
     response: dict[str, Any] = {
@@ -462,9 +531,11 @@ def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
             ]
         }
         category: dict[str, Any] = {"type": "string", "enum": sorted(index.categories)}
+        languages: dict[str, Any] = {"type": "string", "enum": ["", *index.editions]}
     else:
         article = {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
         category = {"type": "string"}
+        languages = {"type": "string"}
     search_id = {
         "type": "string",
         "pattern": SEARCH_ID_PATTERN,
@@ -511,6 +582,9 @@ def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
                 "description": "agents: a support agent's search (the /agents/ page), answered "
                 "but never logged (search_id is null)",
             },
+            "Language": languages
+            | {"description": "the language to search (its edition); empty: the first"},
+            "Results": RESULTS_SCHEMA,
             "SearchId": search_id,
             "SearchIdOrNull": search_id
             | {"nullable": True, "description": "null: a search while typing, or none"},
@@ -611,7 +685,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         svc = Service(settings)
         app.state.service = svc
         purging = asyncio.create_task(purge_regularly(svc.log))
-        learned = svc.learned
+        learned = list(svc.learned.values())
         learning = asyncio.create_task(refresh_regularly(learned, svc.index)) if learned else None
         try:
             yield

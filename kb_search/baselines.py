@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import Analyzer, LanguageAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import MultifieldParser, OrGroup
@@ -34,11 +34,17 @@ def _body(article: Article) -> str:
     return " ".join(s.text for s in split_sections(article.markdown))
 
 
+def plain_analyzer(code: str) -> Analyzer:
+    """Whoosh's own analyser for a language: English stemming, else its Snowball stemmer and
+    stop list (Swedish: LanguageAnalyzer("sv"))."""
+    return StemmingAnalyzer() if code == "en" else LanguageAnalyzer(code)
+
+
 def bm25(center: HelpCenter, cases: list[Case]) -> Evaluation:
-    """Whoosh's BM25F (default B and K1) with its English stemming analyser, any word matching."""
-    schema = Schema(
-        id=ID(stored=True), **{f: TEXT(analyzer=StemmingAnalyzer()) for f in BM25_FIELDS}
-    )
+    """Whoosh's BM25F (default B and K1) with its analyser for the help center's language,
+    any word matching."""
+    analyzer = plain_analyzer(center.language)
+    schema = Schema(id=ID(stored=True), **{f: TEXT(analyzer=analyzer) for f in BM25_FIELDS})
     ix = RamStorage().create_index(schema)
     titles = {}
     with ix.writer() as writer:

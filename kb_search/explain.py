@@ -55,7 +55,7 @@ def explain(
     best = max(lexical.values(), default=0.0) or 1.0
     similarity: dict[str, float] = {}
     if hybrid and encoder is not None and index.vectors is not None:
-        words = engine.words_of(ranked.corrected or text)
+        words = engine.words_of(index, ranked.corrected or text)
         similarity = index.vectors.similarities(encoder.encode_query(" ".join(words)))
     rows = []
     for rank, result in enumerate(final, 1):

@@ -1,6 +1,7 @@
 // Runs Material for MkDocs' own search worker under Node, so `kb eval --baseline lunr` measures
 // the built-in search exactly as customers get it. Input on stdin: {worker, index, queries}.
 const fs = require("fs");
+const path = require("path");
 const vm = require("vm");
 const input = JSON.parse(fs.readFileSync(0, "utf8"));
 const sandbox = { console: { warn() {}, log() {}, error() {} }, setTimeout, clearTimeout, Promise };
@@ -9,7 +10,13 @@ let reply;
 sandbox.self = sandbox;
 sandbox.addEventListener = (type, fn) => { onMessage = fn; };
 sandbox.postMessage = (message) => reply(message);
-sandbox.importScripts = () => {};
+// A language other than English loads lunr's stemmer for it, from "../lunr" beside the worker.
+sandbox.importScripts = (...urls) => {
+  for (const url of urls) {
+    const file = path.resolve(path.dirname(input.worker), url);
+    vm.runInContext(fs.readFileSync(file, "utf8"), sandbox);
+  }
+};
 vm.createContext(sandbox);
 vm.runInContext(fs.readFileSync(input.worker, "utf8"), sandbox);
 const send = (data) => new Promise((resolve) => { reply = resolve; onMessage({ data }); });

@@ -86,6 +86,24 @@ def int_param(params: dict[str, str], name: str, default: int, low: int, high: i
     return number
 
 
+def edition(release: OpenIndex, params: dict[str, str]) -> OpenIndex:
+    """The index of the language `lang` names; missing or empty: the first language's."""
+    code = params.get("lang")
+    if not code:
+        return release
+    if code not in release.editions:
+        raise ApiError(400, f"lang must be one of: {', '.join(release.editions)}")
+    return release.in_language(code)
+
+
+def edition_of(release: OpenIndex, body: dict[str, Any]) -> OpenIndex:
+    """The index of the language a JSON body's `lang` names (the page's language)."""
+    code = body.get("lang", "")
+    if not isinstance(code, str):
+        raise ApiError(400, "lang must be text")
+    return edition(release, {"lang": code})
+
+
 def choice_param(params: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
     """One of `choices`; missing or empty is the first (the default)."""
     raw = params.get(name) or choices[0]

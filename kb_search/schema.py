@@ -19,7 +19,7 @@ from whoosh.searching import Searcher
 
 from kb_search.articles import Article, HelpCenter
 from kb_search.sections import split_sections
-from kb_search.text import ENGLISH, Language
+from kb_search.text import ENGLISH, Language, language
 
 # Indexed on their own for word-pair (phrase) matches; every part of an article is in MATCH_FIELD.
 PHRASE_FIELDS = ("title", "queries")
@@ -91,9 +91,10 @@ def schema(language: Language = ENGLISH) -> Schema:
 
 
 def article_record(
-    article: Article, category_title: str, language: Language = ENGLISH
+    article: Article, category_title: str, language: Language = ENGLISH, url_prefix: str = ""
 ) -> dict[str, Any]:
-    """What a search result shows, stored once per article."""
+    """What a search result shows, stored once per article; its addresses are from the site's
+    root (`url_prefix` is the language's folder, HelpCenter.url_prefix)."""
     # Plain tuples: a stored class would tie every built release to its module path.
     sections = [
         (
@@ -109,28 +110,32 @@ def article_record(
     return {
         "id": article.id,
         "title": article.title,
-        "url": article.url,
+        "url": url_prefix + article.url,
         "summary": article.summary,
         "category": article.category,
         "category_title": category_title,
         "reply": article.reply,
-        "permalink": article.permalink,
+        "permalink": url_prefix + article.permalink,
         # So a search can pick the section to link to without analysing the article again.
         "sections": sections,
     }
 
 
-def _document(article: Article, record: dict[str, Any]) -> dict[str, Any]:
-    sections = [SectionRecord(*s) for s in record["sections"]]
-    fields = {
+def _fields(article: Article, sections: list[tuple[str, str]]) -> dict[str, str]:
+    """An article's text by field; `sections` are its (heading, text) pairs."""
+    return {
         "title": article.title,
         "summary": article.summary,
         "synonyms": " ; ".join(article.synonyms),
         "queries": " ; ".join(article.queries),
-        "headings": " ; ".join(s.heading for s in sections if s.heading),
-        "body": " ".join(s.text for s in sections),
+        "headings": " ; ".join(heading for heading, _ in sections if heading),
+        "body": " ".join(text for _, text in sections),
         "tags": " ".join(article.tags),
     }
+
+
+def _document(article: Article, record: dict[str, Any]) -> dict[str, Any]:
+    fields = _fields(article, [(s[0], s[2]) for s in record["sections"]])
     everything = " ; ".join(fields.values())
     weighted = " ; ".join(
         " ; ".join([fields[name]] * repeats) for name, repeats in FIELD_REPEATS.items()
@@ -146,18 +151,35 @@ def _document(article: Article, record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def index_language(center: HelpCenter) -> Language:
+    """The help center's language, reading compounds and definite forms through the words of
+    its published articles: exactly the spelling field's words, from which an open index
+    gets the same `Language` back (kb_search.versions)."""
+    plain = language(center.language)
+    if not plain.reads_compounds:
+        return plain
+    words: set[str] = set()
+    for article in center.published:
+        sections = [(s.heading, s.text) for s in split_sections(article.markdown)]
+        words.update(plain.words(" ; ".join(_fields(article, sections).values())))
+    return plain.with_vocabulary(words)
+
+
 def write_index(
     center: HelpCenter,
     folder: Path,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[Article, dict[str, Any]]]:
-    """Index the published articles into `folder`; returns each with its record."""
-    ix = whoosh_index.create_in(str(folder), schema())
+    """Index the published articles into `folder`, analysed in the help center's language;
+    returns each with its record."""
+    analysis = index_language(center)
+    ix = whoosh_index.create_in(str(folder), schema(analysis))
     articles = center.published
     writer = ix.writer(limitmb=128)
     records = []
     for done, article in enumerate(articles, 1):
-        record = article_record(article, center.categories[article.category].title)
+        category = center.categories[article.category].title
+        record = article_record(article, category, analysis, center.url_prefix)
         records.append((article, record))
         writer.add_document(**_document(article, record))
         if progress and (done % 500 == 0 or done == len(articles)):

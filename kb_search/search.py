@@ -22,7 +22,6 @@ from kb_search import snippets
 from kb_search.schema import ALL_FIELD, MATCH_FIELD, SectionRecord
 from kb_search.semantic import Encoder
 from kb_search.spelling import correct_all, corrected_text
-from kb_search.text import ENGLISH
 from kb_search.versions import OpenIndex
 
 if TYPE_CHECKING:
@@ -51,8 +50,6 @@ HEADING_WEIGHT = 3
 # The least a word counts for in choosing a snippet's sentence, however common it is.
 MIN_SNIPPET_WEIGHT = 0.05
 
-_LANGUAGE = ENGLISH
-
 
 @dataclass(frozen=True)
 class Result:
@@ -75,12 +72,9 @@ class Answer:
     results: list[Result]
 
 
-def words_of(text: str) -> list[str]:
-    return _LANGUAGE.words(text)[:MAX_TERMS]
-
-
-def stems_of(text: str) -> list[str]:
-    return _LANGUAGE.stems(text)
+def words_of(index: OpenIndex, text: str) -> list[str]:
+    """The customer's words as the index's language reads them, at most MAX_TERMS."""
+    return index.language.words(text)[:MAX_TERMS]
 
 
 @dataclass(frozen=True)
@@ -110,7 +104,7 @@ def search(
     With an encoder whose vectors the index holds, lexical and semantic scores are fused.
     `correct=False` searches the words exactly as typed ("Search instead for ...").
     """
-    words = words_of(text)
+    words = words_of(index, text)
     hybrid = encoder if hybrid_ready(index, encoder, semantic_weight) else None
     key = (tuple(words), limit, category, hybrid is not None, correct)
     found: _Found | None = index.cached(key)
@@ -175,13 +169,13 @@ def _search(
     correct: bool = True,
 ) -> _Found:
     corrected_words = correct_all(index, words) if correct else words
-    stems = _unique(stems_of(" ".join(corrected_words)))
+    stems = _unique(index.language.stems(" ".join(corrected_words)))
     if not stems:
         return _Found(corrected_words, 0, [])
     alternatives = [
         phrase_stems
         for phrase in index.synonyms.expand(corrected_words)
-        if (phrase_stems := stems_of(" ".join(phrase))) and phrase_stems != stems
+        if (phrase_stems := index.language.stems(" ".join(phrase))) and phrase_stems != stems
     ]
     share = _shares(index, [*stems, *(p[0] for p in alternatives if len(p) == 1)])
     query = Or(
@@ -207,7 +201,7 @@ def _search(
     terms = set(stems) | {s for phrase in alternatives for s in phrase}
     # A snippet shows the sentence with the rarest of the words: "refund", not "how".
     weights = {t: max(1.0 - share.get(t, 0.0), MIN_SNIPPET_WEIGHT) for t in terms}
-    results = [_result(index.records[i], score, weights) for i, score in found]
+    results = [_result(index, index.records[i], score, weights) for i, score in found]
     return _Found(corrected_words, total, results)
 
 
@@ -248,9 +242,11 @@ def _pairs(stems: list[str]) -> list[Query]:
     ]
 
 
-def _result(record: dict[str, Any], score: float, weights: dict[str, float]) -> Result:
+def _result(
+    index: OpenIndex, record: dict[str, Any], score: float, weights: dict[str, float]
+) -> Result:
     section = _best_section(record["sections"], set(weights))
-    snippet = _snippet(section, weights) if section else ""
+    snippet = _snippet(index, section, weights) if section else ""
     snippet = snippet or html.escape(record["summary"])
     return Result(
         id=record["id"],
@@ -278,16 +274,16 @@ def _best_section(sections: list[SectionRecord], terms: set[str]) -> SectionReco
     return best
 
 
-def _snippet(section: SectionRecord, weights: dict[str, float]) -> str:
+def _snippet(index: OpenIndex, section: SectionRecord, weights: dict[str, float]) -> str:
     """Whole sentences (kb_search.snippets); a release from before passages were kept has only
     the section's flat text, read as one paragraph."""
     passages = section.passages or (("p", section.text),)
-    return snippets.snippet(passages, weights, _LANGUAGE)
+    return snippets.snippet(passages, weights, index.language)
 
 
 def suggest(index: OpenIndex, text: str) -> list[dict[str, Any]]:
     """Articles whose title starts to match what the customer has typed so far."""
-    typed = words_of(text)
+    typed = words_of(index, text)
     if not typed:
         return []
     *whole, partial = typed

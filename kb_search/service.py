@@ -27,6 +27,7 @@ from kb_search.redact import redact
 from kb_search.security import RateLimiter, site_policy
 from kb_search.semantic import load_encoder
 from kb_search.sitefiles import SiteFiles
+from kb_search.text import LANGUAGES
 from kb_search.versions import IndexUnavailable, LiveIndex, OpenIndex
 
 log = logging.getLogger("kb_search.app")
@@ -42,11 +43,12 @@ class Service:
         self.settings = settings
         self.index = LiveIndex(settings.index_dir)
         self.log: QueryLog = open_log(settings)
-        # Learned in the background (kb_search.boosts.refresh_regularly); None when off.
+        # Learned in the background (kb_search.boosts.refresh_regularly), one per language the
+        # search can analyse; empty when off.
         self.learned = (
-            LearnedBoosts(self.log.store)
+            {code: LearnedBoosts(self.log.store, code) for code in LANGUAGES}
             if settings.learned_boosts and settings.log_searches
-            else None
+            else {}
         )
         self.limiter = RateLimiter(settings.rate_limit)
         self.search_log_limiter = RateLimiter(settings.log_searches_per_minute)
@@ -72,7 +74,8 @@ class Service:
         return await anyio.to_thread.run_sync(call, request, limiter=self.search_threads)
 
     def boosts(self, index: OpenIndex) -> Boosts | None:
-        return self.learned.current(index) if self.learned else None
+        learned = self.learned.get(index.language.code)
+        return learned.current(index) if learned else None
 
     def ranker(self, index: OpenIndex) -> str:
         ready = engine.hybrid_ready(index, self.encoder, self.settings.semantic_weight)
@@ -169,10 +172,10 @@ class Service:
         }
 
 
-def log_safely(action: str, call: Any, *args: Any) -> None:
+def log_safely(action: str, call: Any, *args: Any, **named: Any) -> None:
     """The log must never break an answer: its failures go to the service log only."""
     try:
-        call(*args)
+        call(*args, **named)
     except Exception:
         log.exception("could not log %s", action)
 

@@ -15,6 +15,7 @@ from typing import TextIO
 
 import brotli  # type: ignore[import-untyped]
 
+from kb_search.articles import ContentError, load
 from kb_search.sitefiles import ENCODINGS
 
 # MkDocs 2 prints a banner about itself; it is not a warning about the site.
@@ -41,16 +42,39 @@ class _Shown(logging.Handler):
 
 
 def build_site(
-    config_file: Path, docs_dir: Path, site_dir: Path, out: TextIO | None = None
+    config_file: Path,
+    docs_dir: Path,
+    site_dir: Path,
+    out: TextIO | None = None,
+    language: str | None = None,
 ) -> Path:
-    """Build `docs_dir` with `config_file` (hooks and all) into `site_dir`, strictly, with
-    precompressed copies of its text files."""
+    """Build every language of the help center with `config_file` (hooks and all), strictly:
+    the first into `site_dir`, each other one into `site_dir/<code>/` (HelpCenter.url_prefix);
+    then precompressed copies of the text files. `language` builds that edition alone, into
+    `site_dir` itself."""
+    if language:
+        editions = [(language, site_dir)]
+    else:
+        try:
+            center = load(docs_dir)
+        except ContentError as error:
+            raise SiteBuildError(f"the site did not build:\n{error}") from None
+        editions = [(code, site_dir / c.url_prefix) for code, c in center.editions.items()]
+    for code, folder in editions:  # the first cleans site_dir: the others go in after it
+        _build_edition(config_file, docs_dir, folder, code, out or sys.stderr)
+    precompress(site_dir)
+    return site_dir
+
+
+def _build_edition(
+    config_file: Path, docs_dir: Path, site_dir: Path, language: str, out: TextIO
+) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     logger = logging.getLogger("mkdocs")
-    shown = _Shown(out or sys.stderr)
+    shown = _Shown(out)
     level, propagate = logger.level, logger.propagate
     logger.setLevel(logging.WARNING)  # not above: strict mode counts what reaches the handlers
     logger.propagate = False
@@ -62,6 +86,7 @@ def build_site(
             site_dir=str(site_dir.resolve()),
             strict=True,
         )
+        config.theme["language"] = language  # hooks/validate.py picks the edition by it
         build(config)
     except MkDocsException as error:
         problems = "\n".join(shown.messages) or str(error)
@@ -70,8 +95,6 @@ def build_site(
         logger.removeHandler(shown)
         logger.setLevel(level)
         logger.propagate = propagate
-    precompress(site_dir)
-    return site_dir
 
 
 # Text worth compressing; images and fonts are compressed already. Source maps only load in

@@ -82,15 +82,25 @@ class SiteFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         if response.status_code == 404 and isinstance(response, FileResponse):
-            # StaticFiles sends its 404.html as it is: our copies and caching serve it too.
-            stat_result = response.stat_result or os.stat(response.path)
-            return self.file_response(response.path, stat_result, scope, status_code=404)
+            # StaticFiles sends its 404.html as it is: our copies and caching serve it too,
+            # and under /sv/ the Swedish one (each language's folder has its own).
+            own_path, own_stat = self._language_404(path)
+            page = own_path if own_stat is not None else response.path
+            stat_result = own_stat or response.stat_result or os.stat(page)
+            return self.file_response(page, stat_result, scope, status_code=404)
         location = response.headers.get("location")
         if location is not None:
             # "/returns" -> "/returns/" names no host: the Host header is the client's to set.
             parts = urlsplit(location)
             response.headers["location"] = urlunsplit(("", "", parts.path, parts.query, ""))
         return response
+
+    def _language_404(self, path: str) -> tuple[str, os.stat_result | None]:
+        """The 404 page of the folder `path` starts with, when that folder has one."""
+        folder, slash, _ = path.partition("/")
+        if not slash or not folder:
+            return "", None
+        return self.lookup_path(f"{folder}/404.html")
 
     def file_response(
         self,

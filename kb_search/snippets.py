@@ -146,7 +146,8 @@ def _marked(text: str, wanted: frozenset[str], language: Language) -> str:
     """Escaped text with each matched word in <mark>."""
     parts, at = [], 0
     for start, end, stem in _stems(text, language):
-        if stem in wanted:
+        # A compound and its parts are one word of the text: marked once.
+        if stem in wanted and start >= at:
             parts += [
                 html.escape(text[at:start]),
                 "<mark>",

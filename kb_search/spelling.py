@@ -17,7 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 from kb_search.schema import SPELL_FIELD
-from kb_search.text import ENGLISH, WORD_PATTERN
+from kb_search.text import WORD_PATTERN, language
 
 if TYPE_CHECKING:
     from kb_search.versions import OpenIndex
@@ -39,30 +39,30 @@ CUSTOMER_LANGUAGES = ("en", "sv")
 # wordfreq's small lists stop at 3.0: lower needs its large lists (10x the words, 3 s to load).
 REAL_WORD_ZIPF = 3.0
 
-_LANGUAGE = ENGLISH
 _SINGLE_WORD = re.compile(WORD_PATTERN)
 
 
-@functools.cache  # once per process: 0.3 s on the first word looked up (two threads may both)
-def _real_words() -> frozenset[str]:
-    """Every word of the customer languages' lists, folded as the index folds ("malmö" ->
-    "malmo"), so it is looked up in the same form as the customer's word."""
+@functools.cache  # once per process and language: 0.3 s (two threads may both)
+def _real_words(folded_as: str) -> frozenset[str]:
+    """Every word of the customer languages' lists, folded as the index of language
+    `folded_as` folds ("malmö" is "malmo" in English, itself in Swedish), so it is looked up
+    in the same form as the customer's word."""
     import wordfreq  # its lists load on first use, not with every `kb` command
 
     listed: list[str] = []
-    for language in CUSTOMER_LANGUAGES:
+    for listed_language in CUSTOMER_LANGUAGES:
         # Buckets of words, most common first; bucket i holds the words at -i centibels.
-        for rank, bucket in enumerate(wordfreq.get_frequency_list(language, "small")):
+        for rank, bucket in enumerate(wordfreq.get_frequency_list(listed_language, "small")):
             if wordfreq.cB_to_zipf(-rank) < REAL_WORD_ZIPF:
                 break
             listed.extend(word for word in bucket if _SINGLE_WORD.fullmatch(word))
     # One analysis for all: each entry is exactly one word, so each gives exactly one.
-    return frozenset(_LANGUAGE.words(" ".join(listed)))
+    return frozenset(language(folded_as).words(" ".join(listed)))
 
 
-def is_real_word(word: str) -> bool:
+def is_real_word(word: str, folded_as: str = "en") -> bool:
     """A word (lowercase, folded) of a language customers write: "australia", "paket"."""
-    return word in _real_words()
+    return word in _real_words(folded_as)
 
 
 def needs_correction(index: OpenIndex, word: str) -> bool:
@@ -72,9 +72,9 @@ def needs_correction(index: OpenIndex, word: str) -> bool:
         len(word) < 3
         or len(word) > MAX_CORRECTABLE_LENGTH
         or word.isdigit()
-        or _LANGUAGE.is_stop_word(word)
+        or index.language.is_stop_word(word)
         or word in index.vocabulary
-        or is_real_word(word)
+        or is_real_word(word, index.language.code)
     )
 
 
@@ -98,6 +98,8 @@ def correct(index: OpenIndex, word: str) -> str:
     """
     if not needs_correction(index, word):
         return word
+    if word in index.plain_spellings:  # "aterbetalning": the one word it can be
+        return index.plain_spellings[word]
     with index.searcher() as searcher:
         corrector = searcher.corrector(SPELL_FIELD)
         suggestions = corrector.suggest(word, limit=1, maxdist=1 if len(word) < 6 else 2, prefix=1)

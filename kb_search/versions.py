@@ -7,6 +7,10 @@ new release before it lets go of the old one, keeps serving the old one when the
 be opened (and says why in `problem`), and recovers on the next good release. Old releases are
 removed by age, so a request or a replica still on one finds its files.
 
+A release holds one index per language: the first language's at its top, each other one's in
+`lang/<code>/` (its own records, vocabulary and synonyms, analysed in that language); the site
+holds the other languages' pages in `site/<code>/`.
+
 An open release is read into memory: Whoosh memory-maps segment files, and a damaged or
 truncated file would then take the process down (SIGBUS) instead of failing one open.
 """
@@ -40,12 +44,13 @@ from kb_search.security import inline_script_hashes, site_policy
 from kb_search.semantic import ArticleVectors, Encoder, article_texts, save_vectors
 from kb_search.sitefiles import SiteFiles
 from kb_search.synonyms import Synonyms, load_synonyms
-from kb_search.text import ENGLISH
+from kb_search.text import Language, language
 
 log = logging.getLogger("kb_search.versions")
 CURRENT = "CURRENT"
 META = "meta.json"
 SITE = "site"
+LANGUAGES_DIR = "lang"
 STAGING = ".staging-"
 # Besides the current release, the one before it is always kept; older ones once they have been
 # replaced for this long.
@@ -96,21 +101,14 @@ def build(
     staging = root / f"{STAGING}{version}"
     staging.mkdir()
     try:
-        synonyms = load_synonyms(center.docs_dir)
-        indexed = write_index(center, staging, progress)
-        if encoder is not None:
-            texts = {str(a.id): article_texts(record, a.queries) for a, record in indexed}
-            save_vectors(staging, encoder, texts)
+        _write_edition(center, staging, version, progress, encoder)
+        for edition in center.translations:
+            # The semantic model is English: other languages are searched by their words.
+            folder = staging / LANGUAGES_DIR / edition.language
+            folder.mkdir(parents=True)
+            _write_edition(edition, folder, version, progress, None)
         if site is not None:
             site(staging / SITE)
-        meta = {
-            "format": RELEASE_FORMAT,
-            "version": version,
-            "articles": len(indexed),
-            "built_at": time.time(),
-            "synonyms": synonyms.groups,
-        }
-        (staging / META).write_text(json.dumps(meta), encoding="utf-8")
         staging.rename(root / version)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -119,6 +117,31 @@ def build(
     point_to(root, version)
     remove_old(root, keep_replaced_seconds, keep=frozenset({previous}))
     return root / version
+
+
+def _write_edition(
+    center: HelpCenter,
+    folder: Path,
+    version: str,
+    progress: Callable[[int, int], None] | None,
+    encoder: Encoder | None,
+) -> None:
+    """One language's index, vectors and meta.json into `folder`."""
+    synonyms = load_synonyms(center.docs_dir, language(center.language))
+    indexed = write_index(center, folder, progress)
+    if encoder is not None:
+        texts = {str(a.id): article_texts(record, a.queries) for a, record in indexed}
+        save_vectors(folder, encoder, texts)
+    meta = {
+        "format": RELEASE_FORMAT,
+        "version": version,
+        "language": center.language,
+        "language_name": center.language_names.get(center.language, center.language),
+        "articles": len(indexed),
+        "built_at": time.time(),
+        "synonyms": synonyms.groups,
+    }
+    (folder / META).write_text(json.dumps(meta), encoding="utf-8")
 
 
 def _pointer(root: Path) -> str:
@@ -198,15 +221,38 @@ class OpenIndex:
     vocabulary: frozenset[str]
     site: Site | None
     _searcher: Searcher
+    # How this index's text was analysed, and so how a customer's words are.
+    language: Language
+    # Every language's index of the release by code, this one included.
+    editions: dict[str, OpenIndex] = field(default_factory=dict)
+    language_name: str = ""  # as its readers write it: "Svenska"
     # Derived once per version, not per request: the category filter and title suggestions.
     categories: frozenset[str] = field(init=False)
     title_words: dict[str, list[str]] = field(init=False)
+    # Known words by how they are typed without the language's own letters ("sparningen" ->
+    # "spårningen"), where only one word is typed so.
+    plain_spellings: dict[str, str] = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: OrderedDict[Any, Any] = field(default_factory=OrderedDict)
     _cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, folder: Path) -> OpenIndex:
+        """The release in `folder` with its other languages' indexes."""
+        opened = cls._open_one(folder)
+        opened.editions[opened.language.code] = opened
+        try:
+            languages = folder / LANGUAGES_DIR
+            for sub in sorted(languages.iterdir()) if languages.is_dir() else []:
+                edition = cls._open_one(sub)
+                opened.editions[edition.language.code] = edition
+        except BaseException:
+            opened.close()
+            raise
+        return opened
+
+    @classmethod
+    def _open_one(cls, folder: Path) -> OpenIndex:
         meta = json.loads((folder / META).read_text(encoding="utf-8"))
         if meta.get("format") != RELEASE_FORMAT:
             raise IndexUnavailable(
@@ -223,20 +269,47 @@ class OpenIndex:
             records = {str(fields["id"]): _named(fields["record"]) for _, fields in stored}
             # Hits are mapped to ids by document number: reading stored fields per hit is slow.
             ids = {docnum: str(fields["id"]) for docnum, fields in stored}
-            synonyms = Synonyms(meta["synonyms"])
-            # Words are known (never "corrected") when an article or the synonyms file has them.
+            # The words the index was analysed through (kb_search.schema.index_language).
             spelled = {w.decode("utf-8") for w in searcher.lexicon(SPELL_FIELD)}
+            analysis = language(meta.get("language", "en")).with_vocabulary(spelled)
+            synonyms = Synonyms(meta["synonyms"], analysis)
+            # Words are known (never "corrected") when an article or the synonyms file has them.
             known = frozenset(spelled | synonyms.vocabulary)
             vectors = ArticleVectors.load(folder)
             site = Site(folder / SITE) if (folder / SITE).is_dir() else None
         except BaseException:
             searcher.close()
             raise
-        return cls(meta["version"], folder, records, ids, vectors, synonyms, known, site, searcher)
+        return cls(
+            meta["version"],
+            folder,
+            records,
+            ids,
+            vectors,
+            synonyms,
+            known,
+            site,
+            searcher,
+            analysis,
+            language_name=meta.get("language_name", analysis.code),
+        )
 
     def __post_init__(self) -> None:
         self.categories = frozenset(r["category"] for r in self.records.values())
-        self.title_words = {i: ENGLISH.words(r["title"]) for i, r in self.records.items()}
+        self.title_words = {i: self.language.words(r["title"]) for i, r in self.records.items()}
+        typed: dict[str, set[str]] = {}
+        for word in self.vocabulary:
+            if (plain := self.language.without_own_letters(word)) != word:
+                typed.setdefault(plain, set()).add(word)
+        self.plain_spellings = {
+            plain: next(iter(words))
+            for plain, words in typed.items()
+            if len(words) == 1 and plain not in self.vocabulary
+        }
+
+    def in_language(self, code: str) -> OpenIndex:
+        """This release's index of language `code` (KeyError when it has none)."""
+        return self if code == self.language.code else self.editions[code]
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:
@@ -264,6 +337,9 @@ class OpenIndex:
                 self._cache.popitem(last=False)
 
     def close(self) -> None:
+        for edition in self.editions.values():
+            if edition is not self:
+                edition.close()
         with self._lock:
             self._searcher.close()
 

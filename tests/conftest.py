@@ -21,7 +21,7 @@ from kb_search.app import create_app
 from kb_search.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT_PARTS = ("docs", "hooks", "overrides", "mkdocs.yml")
+PROJECT_PARTS = ("docs", "translations", "hooks", "overrides", "mkdocs.yml")
 
 
 def copy_project(destination: Path) -> Path:
@@ -37,7 +37,7 @@ def copy_project(destination: Path) -> Path:
 
 
 @functools.cache
-def kb_eval(relevance_set: str, docs: str = "docs") -> dict[str, Any]:
+def kb_eval(relevance_set: str, docs: str = "docs", lang: str = "en") -> dict[str, Any]:
     """`kb eval --json --baseline all` on tests/relevance/<set>, once per test run."""
     from kb_search.cli import main
 
@@ -54,6 +54,8 @@ def kb_eval(relevance_set: str, docs: str = "docs") -> dict[str, Any]:
                 "all",
                 "--config",
                 str(ROOT / "mkdocs.yml"),
+                "--lang",
+                lang,
             ]
         )
     assert code == 0
@@ -108,11 +110,12 @@ def live_uvicorn(app: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real help center, built once per test run with --strict."""
+    """The real help center in every language, built once per test run as `kb release` builds
+    it (strictly, each language under its own path, precompressed)."""
+    from kb_search.sitebuild import build_site
+
     site = tmp_path_factory.mktemp("built") / "site"
-    result = mkdocs_build(ROOT, site)
-    assert result.returncode == 0, result.stderr
-    return site
+    return build_site(ROOT / "mkdocs.yml", ROOT / "docs", site, out=io.StringIO())
 
 
 @pytest.fixture(scope="session")

@@ -295,7 +295,11 @@ def test_without_a_site_url_robots_txt_names_no_sitemap_and_the_sitemap_no_page(
         "Disallow: /agents/",
         "Disallow: /admin/",
         "Disallow: /search/",
+        "Disallow: /sv/agents/",
+        "Disallow: /sv/admin/",
+        "Disallow: /sv/search/",
     ]
+    assert not (built_site / "sv" / "robots.txt").exists()  # only the host's root has one
     # Still there (a valid answer to whoever asks), and lists no relative addresses.
     assert "<url>" not in (built_site / "sitemap.xml").read_text()
     # Instant navigation follows only links the sitemap lists: with none it is left out.
@@ -319,7 +323,10 @@ def test_with_a_site_url_the_sitemap_lists_the_findable_pages_by_address(
     published = {a.path.removesuffix(".md").removesuffix("index") for a in center.published}
     assert len(published) <= len(listed)
     robots = (site / "robots.txt").read_text()
-    assert robots.endswith("Sitemap: https://help.example.com/sitemap.xml\n")
+    assert robots.endswith(
+        "Sitemap: https://help.example.com/sitemap.xml\n"
+        "Sitemap: https://help.example.com/sv/sitemap.xml\n"
+    )
     described = meta(page_of(site, "returns/damaged-item"))
     assert described["og:url"] == "https://help.example.com/returns/damaged-item/"
 

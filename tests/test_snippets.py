@@ -153,3 +153,13 @@ def test_the_search_api_shows_a_sentence_for_a_question_answered_by_a_table(
     assert any(text.startswith(sentence) for sentence in sentences), text
     assert text[-1] in ".!?", text
     assert "Step Time it takes" not in text
+
+
+def test_a_compound_is_marked_once_though_its_parts_match_too() -> None:
+    from kb_search.text import SWEDISH
+
+    swedish = SWEDISH.with_vocabulary(["retur", "etikett", "returetiketten", "mejlet"])
+    passage = [("p", "Öppna returetiketten i mejlet och skriv ut den.")]
+    marked = snippet(passage, dict.fromkeys(swedish.stems("returetikett"), 1.0), swedish)
+    assert marked.count("<mark>") == 1
+    assert "<mark>returetiketten</mark>" in marked

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from kb_search.search import search, words_of
+from kb_search.search import search
 from kb_search.spelling import (
     MAX_CORRECTABLE_LENGTH,
     MAX_CORRECTIONS,
@@ -23,6 +23,7 @@ from kb_search.spelling import (
     is_real_word,
     needs_correction,
 )
+from kb_search.text import ENGLISH
 from kb_search.versions import LiveIndex, OpenIndex
 
 LISTS = Path(__file__).parent / "spelling"
@@ -44,7 +45,7 @@ def index(index_root: Path) -> OpenIndex:
 
 def folded(word: str) -> str:
     """The word as the search sees it ("malmö" -> "malmo")."""
-    [only] = words_of(word)
+    [only] = ENGLISH.words(word)
     return only
 
 

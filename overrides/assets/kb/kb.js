@@ -1,6 +1,8 @@
 /* Help-center behaviour on every page: contact status and "Was this helpful?".
    Plain script, no framework; re-runs on Material's instant navigation (document$).
-   Also defines window.kb (site root, API address, posting JSON), which the search-*.js use. */
+   Also defines window.kb (site root, API address, posting JSON, the page's words), which the
+   search-*.js use. Every word shown comes from the page's <script id="kb-strings">
+   (kb_search/strings.yml, in the edition's language); dates and times from Intl. */
 (function () {
   "use strict";
 
@@ -8,6 +10,11 @@
      the page this script first ran on (it stays right across instant navigation). */
   var config = document.getElementById("__config");
   var siteRoot = new URL((config && JSON.parse(config.textContent).base) || ".", location.href);
+
+  /* The root of the whole help center, every language's: <meta name="kb-help-center-root">,
+     from this language's root ("../" from /sv/). The API's addresses start there. */
+  var rootMeta = document.querySelector('meta[name="kb-help-center-root"]');
+  var helpCenterRoot = new URL((rootMeta && rootMeta.content) || ".", siteRoot);
 
   /* <meta name="kb-api-base">: empty or missing = the origin that serves this site. */
   var apiMeta = document.querySelector('meta[name="kb-api-base"]');
@@ -47,11 +54,65 @@
     }
   }
 
-  window.kb = { siteRoot: siteRoot, api: api, postJSON: postJSON };
+  /* ------------------------------------------------------------------ the page's words */
+
+  /* The strings of this edition (every page carries them; the same on every page). */
+  var strings = (function () {
+    try {
+      return JSON.parse(document.getElementById("kb-strings").textContent) || {};
+    } catch (error) {
+      return {};
+    }
+  })();
+  /* The page's language ("en", "sv"): what the search service is asked to search in. */
+  var language = document.documentElement.lang || "en";
+  /* How dates and times are written: strings.yml's locale ("en-GB"), else the language. */
+  var locale = strings.locale || language;
+
+  /* The string `key` with its {name}s filled from `values`; a missing one shows its key
+     (tests/test_strings.py checks that every key the scripts use is there). */
+  function t(key, values) {
+    var text = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && values[name] != null ? String(values[name]) : whole;
+    });
+  }
+
+  /* The same, as a list of text and nodes to append: a {name} can be an element (a link, a
+     <strong>) without building HTML. */
+  function nodes(key, values) {
+    var text = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
+    return text.split(/(\{\w+\})/).map(function (part) {
+      var name = /^\{(\w+)\}$/.exec(part);
+      var value = name && values ? values[name[1]] : null;
+      return value == null ? part : value instanceof Node ? value : String(value);
+    }).filter(function (part) { return part !== ""; });
+  }
+
+  var pluralRules = new Intl.PluralRules(locale);
+
+  /* "1 article", "3 articles": strings.yml's `<key>_one`, `<key>_other` (the language's own
+     plural rules pick which). */
+  function plural(count, key) {
+    var form = key + "_" + pluralRules.select(count);
+    return t(Object.prototype.hasOwnProperty.call(strings, form) ? form : key + "_other",
+      { count: count });
+  }
+
+  function quoted(text) {
+    return t("quoted", { text: text });
+  }
+
+  window.kb = {
+    siteRoot: siteRoot, helpCenterRoot: helpCenterRoot, api: api, postJSON: postJSON,
+    language: language, locale: locale, t: t, nodes: nodes, plural: plural, quoted: quoted
+  };
 
   var DAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
-  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December"];
+  var DATE_NAME = new Intl.DateTimeFormat(locale,
+    { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+  var TIME = new Intl.DateTimeFormat(locale,
+    { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" });
 
   /* The shop's date and time now: { date: "YYYY-MM-DD", minutes } in its time zone. */
   function shopClock(timeZone, date) {
@@ -78,13 +139,16 @@
     return m ? [+m[1] * 60 + +m[2], +m[3] * 60 + +m[4]] : null;
   }
 
+  /* A time of day as the page's language writes it ("08:00"); midnight at the end of a day
+     stays 24:00, as store.yml has it. */
   function clock(minutes) {
-    return ("0" + Math.floor(minutes / 60)).slice(-2) + ":" + ("0" + minutes % 60).slice(-2);
+    if (minutes >= 24 * 60) return "24:00";
+    return TIME.format(Date.UTC(2000, 0, 1, Math.floor(minutes / 60), minutes % 60));
   }
 
   /* "08:00–16:00" or "Closed", as the table says it. */
   function hoursText(hours) {
-    return hours === "closed" ? "Closed" : hours.replace("-", "\u2013");
+    return hours === "closed" ? t("closed") : hours.replace("-", "\u2013");
   }
 
   /* A day's hours: its special day (a holiday, shorter hours) or its weekday's hours. */
@@ -96,16 +160,19 @@
   }
 
   function dayName(day, ahead) {
-    if (ahead === 0) return "today";
-    if (ahead === 1) return "tomorrow";
-    return "on " + dateName(day);
+    if (ahead === 0) return t("today");
+    if (ahead === 1) return t("tomorrow");
+    return t("on_date", { date: dateName(day) });
   }
 
-  /* "Thursday 24 December": the weekday alone could be next week's. */
+  /* "Thursday 24 December", "torsdag 24 december": the weekday alone could be next week's. */
   function dateName(day) {
-    var weekday = DAYS[day.getUTCDay()];
-    return weekday.charAt(0).toUpperCase() + weekday.slice(1) + " " + day.getUTCDate() + " " +
-      MONTHS[day.getUTCMonth()];
+    return DATE_NAME.format(day);
+  }
+
+  /* A list item starts with a capital, whatever the language writes mid-sentence. */
+  function firstUpper(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
   /* Open now, or when we open next, from the hours and special days in the shop's time zone. */
@@ -136,13 +203,17 @@
     var status = openingStatus(hours, special, now);
     var line = section.querySelector(".kb-contact__status");
     var why = status.today.name ? " (" + status.today.name + ")" : "";
+    var response = section.getAttribute("data-email-response");
     if (status.open) {
-      line.textContent = "Open now until " + status.until + why + ". " +
-        section.getAttribute("data-open-line");
+      line.textContent = t("open_now", { time: status.until, why: why,
+        open_line: section.getAttribute("data-open-line") });
     } else {
-      line.textContent = (status.today.name && !range(status.today.hours) ? "Closed today" + why
-        : "Closed now") + (status.at ? ", we open " + status.when + " at " + status.at : "") +
-        ". Email us any time: " + section.getAttribute("data-email-response") + ".";
+      var closed = status.today.name && !range(status.today.hours)
+        ? t("closed_today", { why: why }) : t("closed_now");
+      line.textContent = status.at
+        ? t("closed_we_open", { closed: closed, when: status.when, time: status.at,
+          response: response })
+        : t("closed_email_us", { closed: closed, response: response });
     }
     line.className = "kb-contact__status " + (status.open ? "kb-open" : "kb-closed");
     line.hidden = false;
@@ -175,7 +246,7 @@
       var item = document.createElement("li");
       var time = document.createElement("time");
       time.dateTime = iso;
-      time.textContent = dateName(dayAfter(iso, 0));
+      time.textContent = firstUpper(dateName(dayAfter(iso, 0)));
       item.appendChild(time);
       item.appendChild(document.createTextNode(
         ": " + hoursText(special[iso][0]) + " (" + special[iso][1] + ")"));
@@ -200,7 +271,8 @@
     function send(helpful) {
       if (sent) return;
       sent = true;
-      var body = { article_id: articleId, helpful: helpful };
+      // The article's language: its feedback joins that language's gaps.
+      var body = { article_id: articleId, helpful: helpful, lang: document.documentElement.lang };
       var what = text.value.trim().slice(0, 500);
       var reason = missing.querySelector("input[type=radio]:checked");
       if (!helpful && what) body.missing = what;
@@ -259,12 +331,15 @@
     if (query) query = characters(query, 200);   // what a search box takes; a crafted ?q= more
     var permalink = document.querySelector(".kb-article-footer .kb-permalink");
     var title = permalink && document.querySelector(".md-content h1");
-    var lines = ["Hello,", "", "", "", "-- From the help center --"];
-    if (query) lines.push("I searched for: " + query);
-    if (title) lines.push("I read: " + title.textContent.trim() + " (" + permalink.href + ")");
-    if (!query && !title) lines.push("I was on: " + characters(location.href, 300));
-    var subject = title ? "Question about: " + title.textContent.trim()
-      : query ? "Question: " + query : "A question for customer service";
+    var lines = [t("mail_hello"), "", "", "", t("mail_trail")];
+    var read = title && title.textContent.trim();
+    if (query) lines.push(t("mail_searched_for", { query: query }));
+    if (title) lines.push(t("mail_read", { title: read, link: permalink.href }));
+    if (!query && !title) {
+      lines.push(t("mail_was_on", { address: characters(location.href, 300) }));
+    }
+    var subject = title ? t("mail_subject_article", { title: read })
+      : query ? t("mail_subject_query", { query: query }) : t("mail_subject");
     return "mailto:" + address + "?subject=" + encodeURIComponent(characters(subject, 120)) +
       "&body=" + encodeURIComponent(lines.join("\n"));
   }

@@ -97,11 +97,13 @@
     return id;
   })();
 
-  /* GET /api/search. `typing`: the customer is still typing, so the service does not log it.
-     `exact`: the words as typed, without typo correction. */
+  /* GET /api/search, in the page's language (the edition's articles). `typing`: the customer
+     is still typing, so the service does not log it. `exact`: the words as typed, without
+     typo correction. */
   function search(query, limit, typing, signal, exact) {
     var path = "/api/search?q=" + encodeURIComponent(query) + "&limit=" + limit +
-      "&session=" + session + (typing ? "&typing=1" : "") + (exact ? "&exact=1" : "");
+      "&lang=" + encodeURIComponent(kb.language) + "&session=" + session +
+      (typing ? "&typing=1" : "") + (exact ? "&exact=1" : "");
     return getJSON(path, SEARCH_TIMEOUT_MS, signal).then(function (body) {
       if (!body || body.ok !== true || !Array.isArray(body.results)) throw new Error("bad answer");
       return body;
@@ -166,10 +168,13 @@
 
   /* The customer opened a result: log it (the page may be leaving: `beacon`), and remember the
      search for the article's "Was this helpful?" (kb.js). */
-  function logOpened(searchId, articleId, beacon) {
+  function logOpened(searchId, articleId, beacon, lang) {
     if (!searchId || !articleId) return;
     store("kb-search-for-" + articleId, searchId);
-    kb.postJSON("/api/click", { search_id: searchId, article_id: articleId }, beacon)
+    /* The language the article opens in: the page's, or the one a result is marked with. */
+    var body = { search_id: searchId, article_id: articleId,
+      lang: lang || document.documentElement.lang };
+    kb.postJSON("/api/click", body, beacon)
       .catch(function () { /* logging must never get in the way */ });
   }
 
@@ -180,7 +185,8 @@
     var link = event.target instanceof Element && event.target.closest("a[data-kb-article-id]");
     if (!link) return;
     logOpened(link.getAttribute("data-kb-search-id"),
-      parseInt(link.getAttribute("data-kb-article-id"), 10), true);
+      parseInt(link.getAttribute("data-kb-article-id"), 10), true,
+      link.getAttribute("data-kb-lang"));
   }
   document.addEventListener("click", logClick, true);
   document.addEventListener("auxclick", logClick, true);
@@ -212,14 +218,6 @@
     return node;
   }
 
-  function quoted(text) {
-    return "\u201c" + text + "\u201d";
-  }
-
-  function plural(count, one, many) {
-    return count + " " + (count === 1 ? one : many);
-  }
-
   /* The snippet is escaped text plus <mark> (contract). Belt and braces: parse it inert and keep
      only text and <mark>, so a mistake on the service side can never run in the page. */
   function snippetFragment(html) {
@@ -237,11 +235,22 @@
     return out;
   }
 
-  /* siteRoot + url (+ "#" + anchor); null unless it stays on this site. */
+  /* The help center's root + url (+ "#" + anchor): the API's addresses are from the root of
+     every language (sv/returns/...); null unless it stays on this site. */
+  /* A language's own name in the page's language: "engelska" on a Swedish page. */
+  function languageName(code) {
+    try {
+      var names = new Intl.DisplayNames([document.documentElement.lang], { type: "language" });
+      return names.of(code) || code;
+    } catch (error) {
+      return code;
+    }
+  }
+
   function articleHref(result) {
     try {
-      var url = new URL(String(result.url), kb.siteRoot);
-      if (url.origin !== kb.siteRoot.origin) return null;
+      var url = new URL(String(result.url), kb.helpCenterRoot);
+      if (url.origin !== kb.helpCenterRoot.origin) return null;
       if (result.anchor) url.hash = String(result.anchor);
       return url.href;
     } catch (error) {
@@ -466,10 +475,11 @@
     translation: translation,
     normalise: normalise,
     el: el,
-    quoted: quoted,
-    plural: plural,
+    quoted: kb.quoted,
+    plural: kb.plural,
     snippetFragment: snippetFragment,
     articleHref: articleHref,
+    languageName: languageName,
     resultsUrl: resultsUrl,
     resultsPage: resultsPage,
     onResultsPage: onResultsPage,

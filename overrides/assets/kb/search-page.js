@@ -3,11 +3,12 @@
    Its query is logged once when it loads (search-core.js settle: not again if it is the query
    this tab logged last, e.g. settled in the header just before Enter). A corrected search
    offers "Search instead for" the words as typed: search/?q=...&exact=1, a search of its own.
-   Needs search-core.js first. */
+   Its words: kb.t (kb-strings). Needs search-core.js first. */
 (function () {
   "use strict";
 
-  var s = window.kb && window.kb.search;
+  var kb = window.kb;
+  var s = kb && kb.search;
   if (!s) return;
   var el = s.el;
 
@@ -80,7 +81,7 @@
         render(query, answered.get(key));
         return;
       }
-      meta.textContent = "Searching\u2026";
+      meta.textContent = kb.t("searching");
       meta.classList.remove("kb-search-page__meta--none");
       list.setAttribute("aria-busy", "true");
       var mine = controller = new AbortController();
@@ -102,24 +103,43 @@
       list.removeAttribute("aria-busy");
       var results = body.results.filter(s.articleHref);
       meta.classList.toggle("kb-search-page__meta--none", !results.length);
+      var elsewhere = body.elsewhere && body.elsewhere.results.filter(s.articleHref);
+      if (!results.length && elsewhere && elsewhere.length) {
+        /* Nothing in this language: the first language's articles, marked as in it. */
+        var language = s.languageName(body.elsewhere.lang);
+        meta.textContent = kb.t("in_other_language", { query: s.quoted(query), language: language });
+        list.replaceChildren.apply(list, elsewhere.map(function (r) {
+          var card = resultCard(r, body.search_id, body.elsewhere.lang);
+          card.setAttribute("lang", body.elsewhere.lang);
+          return card;
+        }));
+        show(list);
+        return;
+      }
       if (!results.length) {
-        meta.textContent = "We couldn\u2019t find an answer for " + s.quoted(query) + ".";
+        meta.textContent = kb.t("no_answer_for", { query: s.quoted(query) });
         var tried = none.querySelector(".kb-search-page__tried");
-        tried.textContent = body.corrected ? "We also looked for " + s.quoted(body.corrected) + "." : "";
+        tried.textContent = body.corrected
+          ? kb.t("also_looked_for", { corrected: s.quoted(body.corrected) }) : "";
         tried.hidden = !body.corrected;
         show(none);
         return;
       }
       var total = Math.max(body.total || 0, results.length);
-      var count = s.plural(total, "article", "articles");
+      var count = s.plural(total, "articles");
       meta.replaceChildren();
       if (body.corrected) {
-        meta.append("Showing results for ", el("strong", null, body.corrected), " \u00b7 " + count,
-          el("br"), "Search instead for ", insteadLink(query));
+        meta.append.apply(meta, kb.nodes("showing_results_for",
+          { corrected: el("strong", null, body.corrected) }));
+        meta.append(" \u00b7 " + count, el("br"));
+        meta.append.apply(meta, kb.nodes("search_instead_for", { query: insteadLink(query) }));
       } else {
-        meta.append(count + " for ", el("strong", null, query));
+        meta.append.apply(meta, kb.nodes("results_for",
+          { count: count, query: el("strong", null, query) }));
       }
-      if (total > results.length) meta.append(" \u00b7 showing the best " + results.length);
+      if (total > results.length) {
+        meta.append(" \u00b7 " + kb.t("showing_the_best", { count: results.length }));
+      }
       list.replaceChildren.apply(list, results.map(function (r) {
         return resultCard(r, body.search_id);
       }));
@@ -134,13 +154,17 @@
       });
     }
 
-    function resultCard(r, searchId) {
+    function resultCard(r, searchId, lang) {
       var item = el("li", "kb-result");
       var title = el("h2", "kb-result__title");
       var link = el("a", "kb-result__link", r.title);
       link.href = s.articleHref(r);
       link.setAttribute("data-kb-article-id", String(r.id));
       link.setAttribute("data-kb-search-id", searchId || "");
+      if (lang) {
+        link.hreflang = lang;
+        link.setAttribute("data-kb-lang", lang);
+      }
       title.appendChild(link);
       var snippet = el("p", "kb-result__snippet");
       snippet.appendChild(s.snippetFragment(r.snippet));
@@ -152,7 +176,7 @@
     function showOffline(query) {
       meta.textContent = "";
       handOver.hidden = !query || !document.querySelector("[data-md-component=search-query]");
-      handOver.textContent = "Search for " + s.quoted(query);
+      handOver.textContent = kb.t("search_for", { query: s.quoted(query) });
       show(offline);
     }
 
@@ -228,4 +252,14 @@
       page.load(new URL(location.href).searchParams.get("q"), false, exactInUrl());
     }
   });
+
+  /* The language menu on the results page keeps the search: the same words, in the other
+     language's results page. */
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element && event.target.closest("a.md-select__link[hreflang]");
+    if (!link || !document.querySelector(".kb-search-page") || !location.search) return;
+    var target = new URL(link.href);
+    target.search = location.search;
+    link.href = target.href;
+  }, true);
 })();
