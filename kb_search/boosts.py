@@ -9,6 +9,9 @@ Clicks only count while the articles are the ones customers saw: boosts are lear
 searches made since the first release with the current article content (its `fingerprint`:
 titles, summaries, sections, not synonyms or test queries) was built, so any edit, new or
 removed article starts them afresh. `KB_LEARNED_BOOSTS=off` turns them off.
+
+Each language learns on its own: a Swedish search's clicks boost only Swedish searches, read
+with the Swedish analysis (`learn(..., language="sv")`, `LearnedBoosts(store, "sv")`).
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from kb_search.querylog.events import DEFAULT_LANGUAGE
 from kb_search.querylog.sqlite import clean
-from kb_search.text import ENGLISH
+from kb_search.text import language as language_of
 from kb_search.versions import META, IndexUnavailable, LiveIndex, OpenIndex
 
 if TYPE_CHECKING:
@@ -49,15 +53,15 @@ class ClickFigures(Protocol):
     """What a log store answers for boosts (kb_search.querylog.sqlite.SQLiteStore has it)."""
 
     def click_counts(
-        self, since: datetime, min_visits: int
+        self, since: datetime, min_visits: int, language: str = ...
     ) -> list[tuple[str, str | None, int, str | None]]: ...
 
 
-def query_key(text: str) -> str:
-    """The form the query log stores a search under (redacted, stemmed, sorted).
+def query_key(text: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The form the query log stores a search in `language` under (redacted, stemmed, sorted).
 
     Not cached: a cache would keep customers' own texts, personal data and all (0.15 ms)."""
-    return ENGLISH.normalise(clean(text) or "")
+    return language_of(language).normalise(clean(text) or "")
 
 
 @dataclass(frozen=True)
@@ -94,12 +98,13 @@ class Boosts:
     fingerprint: str
     since: datetime
     by_query: dict[str, Boost] = field(default_factory=dict)
+    language: str = DEFAULT_LANGUAGE  # the searches they were learned from, and apply to
 
     def __bool__(self) -> bool:
         return bool(self.by_query)
 
     def for_query(self, text: str) -> Boost | None:
-        return self.by_query.get(query_key(text)) if self.by_query else None
+        return self.by_query.get(query_key(text, self.language)) if self.by_query else None
 
     def move(self, text: str, results: Sequence[Result]) -> Moved | None:
         """Where the boost for `text` moves its article among `results`, if it moves it."""
@@ -138,17 +143,28 @@ def built_at(index: OpenIndex) -> datetime:
     return datetime.fromtimestamp(float(meta["built_at"]), UTC)
 
 
+def edition(index: OpenIndex, language: str) -> OpenIndex:
+    """The release's index of `language`, from any of the release's indexes."""
+    return index if index.language.code == language else index.in_language(language)
+
+
 def content_since(index: OpenIndex, content: str) -> datetime:
-    """When the first of the releases still kept before this one, with the same articles
-    (`content` is this one's fingerprint), was built: a rebuild keeps what customers did."""
+    """When the first of the releases still kept before this one, with the same articles in
+    this index's language (`content` is this one's fingerprint), was built: a rebuild keeps
+    what customers did."""
     since = built_at(index)
-    older = [p for p in index.folder.parent.iterdir() if p.name < index.version]
+    # A release's first language is its folder; another one is a folder within it.
+    top = next((p for p in (index.folder, *index.folder.parents) if p.name == index.version), None)
+    if top is None:
+        return since
+    within = index.folder.relative_to(top)
+    older = [p for p in top.parent.iterdir() if p.name < index.version]
     for folder in sorted(older, reverse=True):
         if folder.name.startswith(".") or not (folder / META).is_file():
             continue  # a staging folder, or CURRENT
         try:
-            release = OpenIndex.open(folder)
-        except Exception:  # unreadable or of another format: the chain ends here
+            release = OpenIndex.open(folder / within)
+        except Exception:  # unreadable, of another format, or without this language: the end
             break
         try:
             if fingerprint(release) != content:
@@ -159,10 +175,17 @@ def content_since(index: OpenIndex, content: str) -> datetime:
     return since
 
 
-def learn(store: ClickFigures, index: OpenIndex, since: datetime, content: str = "") -> Boosts:
-    """The boosts the log's searches since `since` earn on this release (whose `fingerprint`
-    is `content`, computed when not given)."""
-    rows = store.click_counts(since, MIN_VISITS)
+def learn(
+    store: ClickFigures,
+    index: OpenIndex,
+    since: datetime,
+    content: str = "",
+    language: str = DEFAULT_LANGUAGE,
+) -> Boosts:
+    """The boosts the log's searches in `language` since `since` earn on this release's index
+    of that language (whose `fingerprint` is `content`, computed when not given)."""
+    index = edition(index, language)
+    rows = store.click_counts(since, MIN_VISITS, language)
     searched: dict[str, tuple[int, str]] = {}
     opened: dict[str, dict[str, int]] = defaultdict(dict)
     for norm, article_id, visits, example in rows:
@@ -181,7 +204,7 @@ def learn(store: ClickFigures, index: OpenIndex, since: datetime, content: str =
             found[norm] = Boost(article_id, visits, clicks, round(share, 2), example)
             if len(found) >= MAX_BOOSTS:
                 break
-    return Boosts(index.version, content or fingerprint(index), since, found)
+    return Boosts(index.version, content or fingerprint(index), since, found, language)
 
 
 class LearnedBoosts:
@@ -190,43 +213,60 @@ class LearnedBoosts:
     Evidence counts from the build of the first release with the current articles: the first
     this process has seen, or an older one still kept (`content_since`). A release with other
     articles starts afresh at once (until it is learned for, its searches get no boosts), one
-    with the same articles keeps what was learned.
+    with the same articles keeps what was learned. One language's searches, in its index.
     """
 
-    def __init__(self, store: ClickFigures) -> None:
+    def __init__(self, store: ClickFigures, language: str = DEFAULT_LANGUAGE) -> None:
+        language_of(language)  # a language the help center cannot analyse fails here, at once
         self.store = store
+        self.language = language
         self._boosts: Boosts | None = None
         self._since: tuple[str, datetime] | None = None  # (fingerprint, since when)
         self._learned_at = float("-inf")
 
     def current(self, index: OpenIndex) -> Boosts | None:
-        """The boosts for this release, if they have been learned (never blocks)."""
+        """The boosts for searches in `index`, if they have been learned for its release and
+        it is of this language (never blocks): another language's searches get none."""
+        boosts = self._learned(index)
+        return boosts if index.language.code == self.language else None
+
+    def due(self, index: OpenIndex, now: float | None = None) -> bool:
+        """Whether to learn again for the release of `index` (any of its languages')."""
+        now = time.monotonic() if now is None else now
+        return self._learned(index) is None or now - self._learned_at >= REFRESH_SECONDS
+
+    def _learned(self, index: OpenIndex) -> Boosts | None:
         boosts = self._boosts
         return boosts if boosts is not None and boosts.version == index.version else None
 
-    def due(self, index: OpenIndex, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        return self.current(index) is None or now - self._learned_at >= REFRESH_SECONDS
-
     def refresh(self, index: OpenIndex) -> Boosts:
-        """Learn again from the log (blocking: reads the store)."""
+        """Learn again from the log for the release of `index` (any of its languages' indexes;
+        blocking: reads the store)."""
+        index = edition(index, self.language)
         learned = self.current(index)
         content = learned.fingerprint if learned else fingerprint(index)
         if self._since is None or self._since[0] != content:
             self._since = (content, content_since(index, content))
-        boosts = learn(self.store, index, self._since[1], content)
+        boosts = learn(self.store, index, self._since[1], content, self.language)
         self._boosts, self._learned_at = boosts, time.monotonic()
         return boosts
 
 
-async def refresh_regularly(learned: LearnedBoosts, live: LiveIndex) -> None:
-    """Keep `learned` up to date with the log and the release served, off the request path."""
+async def refresh_regularly(
+    learned: LearnedBoosts | Sequence[LearnedBoosts], live: LiveIndex
+) -> None:
+    """Keep `learned` (one language's, or one per language) up to date with the log and the
+    release served, off the request path."""
+    every = [learned] if isinstance(learned, LearnedBoosts) else list(learned)
     while True:
         try:
             index = await asyncio.to_thread(live.current)
-            if learned.due(index):
-                boosts = await asyncio.to_thread(learned.refresh, index)
-                log.debug("learned boosts for %d searches", len(boosts.by_query))
+            for one in every:
+                if one.language in index.editions and one.due(index):
+                    boosts = await asyncio.to_thread(one.refresh, index)
+                    log.debug(
+                        "learned boosts for %d %s searches", len(boosts.by_query), one.language
+                    )
         except IndexUnavailable:
             pass  # nothing to learn for yet; the service says why in /healthz
         except Exception:  # searches go on with the boosts they have

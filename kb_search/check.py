@@ -1,13 +1,18 @@
 """`kb check`: everything a writer should fix before a pull request, each as `file:line`.
 
-Errors fail the check (and CI); warnings are reported and do not.
+Errors fail the check (and CI); warnings are reported and do not. Every language's articles are
+checked, and each language's search tests run against its own index. Translations are compared
+with the first language's articles (the id is the translation key): an article in one language
+only, and a translation older than the article it translates, are warnings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import posixpath
 import re
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +20,11 @@ from pathlib import Path
 from kb_search.articles import Article, ContentError, HelpCenter, load, split_front_matter
 from kb_search.config import Settings
 from kb_search.evaluate import Case, evaluate
+from kb_search.reports import LANGUAGE_NAMES
 from kb_search.sections import heading_ids
 from kb_search.synonyms import load_synonyms
-from kb_search.versions import LiveIndex, build
+from kb_search.text import language as language_of
+from kb_search.versions import LiveIndex, OpenIndex, build
 
 _LINK = re.compile(r"(!?)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _IMG_TAG = re.compile(r"<img\b(?![^>]*\balt=\"[^\"]+\")[^>]*>", re.IGNORECASE)
@@ -43,16 +50,34 @@ def check(
     """All findings for the docs folder in `settings`, errors and warnings, sorted by place."""
     try:
         center = load(settings.docs_dir)
-        load_synonyms(settings.docs_dir)
+        for edition in editions(center):
+            load_synonyms(edition.docs_dir, language_of(edition.language))
     except ContentError as error:
         return [_from_problem(p) for p in error.problems]
     findings: list[Finding] = []
-    for article in center.articles:
-        findings += _article_findings(center, article, settings, today or dt.date.today())
-    findings += _duplicate_titles(center)
+    for edition in editions(center):
+        for article in edition.articles:
+            findings += _article_findings(edition, article, settings, today or dt.date.today())
+        findings += _duplicate_titles(edition)
+    findings += translation_findings(center)
     if search:
         findings += search_tests(center, settings.search_test_k)
     return sorted(findings)
+
+
+def editions(center: HelpCenter) -> list[HelpCenter]:
+    """Every language of the help center, the first language first."""
+    return list(center.editions.values()) or [center]
+
+
+def project_path(center: HelpCenter, relative: str) -> str:
+    """A file of this language's folder as the writer finds it from the project's folder:
+    "docs/returns/x.md", "translations/sv/returns/x.md"."""
+    root = editions(center)[0].docs_dir.resolve().parent
+    try:
+        return (center.docs_dir / relative).resolve().relative_to(root).as_posix()
+    except ValueError:  # a language's folder outside the project: named by its own name
+        return f"{center.docs_dir.name}/{relative}"
 
 
 def _from_problem(problem: str) -> Finding:
@@ -62,7 +87,7 @@ def _from_problem(problem: str) -> Finding:
 
 
 def _where(center: HelpCenter, article: Article) -> str:
-    return f"{center.docs_dir.name}/{article.path}"
+    return project_path(center, article.path)
 
 
 def _body_offset(center: HelpCenter, article: Article) -> int:
@@ -170,15 +195,24 @@ def _duplicate_titles(center: HelpCenter) -> list[Finding]:
 
 
 def search_tests(center: HelpCenter, k: int) -> list[Finding]:
-    """Every published article's `queries:` must find it within the top k results."""
+    """Every published article's `queries:` must find it within the top k results of its own
+    language's index (one release holds them all)."""
+    found: list[Finding] = []
     with tempfile.TemporaryDirectory(prefix="kb-check-") as folder:
         build(center, Path(folder))
         live = LiveIndex(Path(folder))
         try:
-            cases = [(a, Case(q, (str(a.id),))) for a in center.published for q in a.queries]
-            evaluation = evaluate(live.current(), [case for _, case in cases])
+            release = live.current()
+            for edition in editions(center):
+                found += _search_tests(edition, release.in_language(edition.language), k)
         finally:
             live.close()
+    return found
+
+
+def _search_tests(center: HelpCenter, index: OpenIndex, k: int) -> list[Finding]:
+    cases = [(a, Case(q, (str(a.id),))) for a in center.published for q in a.queries]
+    evaluation = evaluate(index, [case for _, case in cases])
     found = []
     for (article, case), outcome in zip(cases, evaluation.outcomes, strict=True):
         if outcome.found_within(k):
@@ -204,3 +238,90 @@ def _query_line(center: HelpCenter, article: Article, query: str) -> int:
     return next((n for n, line in enumerate(lines, 1) if entry.match(line)), 0) or next(
         (n for n, line in enumerate(lines, 1) if line.startswith("queries:")), 0
     )
+
+
+def translation_findings(center: HelpCenter) -> list[Finding]:
+    """Each published article that another language lacks, and each translation whose
+    first-language article changed after the translation was last reviewed (warnings)."""
+    first, *others = editions(center)
+    found: list[Finding] = []
+    for edition in others:
+        found += _untranslated(first, edition) + _untranslated(edition, first)
+        for translation in edition.published:
+            source = first.by_id(translation.id)
+            if source is not None:
+                found += _out_of_date(first, source, edition, translation)
+    return found
+
+
+def _language_name(center: HelpCenter) -> str:
+    return LANGUAGE_NAMES.get(center.language) or center.language_names.get(
+        center.language, center.language
+    )
+
+
+def _untranslated(center: HelpCenter, other: HelpCenter) -> list[Finding]:
+    """The published articles of `center` with no article of the same id in `other`."""
+    found = []
+    for article in center.published:
+        if other.by_id(article.id) is not None:
+            continue
+        target = project_path(other, article.path)
+        found.append(
+            Finding(
+                _where(center, article),
+                0,
+                "warning",
+                f"no {_language_name(other)} article with id {article.id}: translate it into "
+                f"{target} (with id: {article.id}), or remove this one if the article is not "
+                f"wanted in {_language_name(other)}",
+            )
+        )
+    return found
+
+
+def _out_of_date(
+    first: HelpCenter, source: Article, edition: HelpCenter, translation: Article
+) -> list[Finding]:
+    """A warning when the article translated changed after the translation was reviewed: its
+    own `reviewed` date is later, or git's last commit of its file is."""
+    changes = [(source.reviewed, "was reviewed")]
+    committed = last_commit_date(first.docs_dir / source.path)
+    if committed is not None:
+        changes.append((committed, "was last committed"))
+    when, what = max(changes)
+    if when <= translation.reviewed:
+        return []
+    lines = (edition.docs_dir / translation.path).read_text(encoding="utf-8").splitlines()
+    line = next((n for n, text in enumerate(lines, 1) if text.startswith("reviewed:")), 0)
+    return [
+        Finding(
+            _where(edition, translation),
+            line,
+            "warning",
+            f"out of date: {_where(first, source)} {what} on {when}, after this translation "
+            f"was last reviewed ({translation.reviewed}); bring it up to date and set its "
+            f"'reviewed' date",
+        )
+    ]
+
+
+def last_commit_date(path: Path) -> dt.date | None:
+    """The day of the last commit of `path` (git log -1 --format=%cs); None without git, outside
+    a repository, or for a file never committed."""
+    try:
+        result = subprocess.run(
+            ["git", "log", "-1", "--format=%cs", "--", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},  # a check never takes git's locks
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    try:
+        return dt.date.fromisoformat(result.stdout.strip()) if result.returncode == 0 else None
+    except ValueError:  # untracked: nothing printed
+        return None

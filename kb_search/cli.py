@@ -20,7 +20,14 @@ from kb_search.querylog import QueryLog
 from kb_search.querylog.writer import StoreBusy
 from kb_search.semantic import Encoder
 from kb_search.sitebuild import SiteBuildError, build_site
-from kb_search.versions import IndexUnavailable, LiveIndex, build, current_site, link_site
+from kb_search.versions import (
+    IndexUnavailable,
+    LiveIndex,
+    OpenIndex,
+    build,
+    current_site,
+    link_site,
+)
 
 
 class CommandError(Exception):
@@ -114,20 +121,39 @@ def open_existing_log(settings: Settings) -> QueryLog:
     return open_log(settings)
 
 
-def gaps(settings: Settings, limit: int) -> dict[str, Any]:
+def in_language(release: OpenIndex, language: str) -> OpenIndex:
+    """The release's index of `language`, or a CommandError naming the languages it has."""
+    if language not in release.editions:
+        known = ", ".join(release.editions)
+        raise CommandError(f"--lang {language}: the help center's languages are {known}")
+    return release.in_language(language)
+
+
+def center_in(settings: Settings, language: str) -> articles.HelpCenter:
+    """The docs folder's help center in `language`, or a CommandError naming its languages."""
+    center = articles.load(settings.docs_dir)
+    if language not in center.editions:
+        known = ", ".join(center.editions)
+        raise CommandError(f"--lang {language}: the help center's languages are {known}")
+    return center.in_language(language)
+
+
+def gaps(settings: Settings, limit: int, language: str = "en") -> dict[str, Any]:
     from kb_search.reports import gaps_report
 
     query_log = open_existing_log(settings)
     live = LiveIndex(settings.index_dir)
     try:
-        return gaps_report(query_log, live.current(), limit)
+        release = live.current()
+        in_language(release, language)
+        return gaps_report(query_log, release, limit, language)
     finally:
         query_log.close()
         live.close()
 
 
 def cmd_gaps(args: argparse.Namespace) -> None:
-    report = gaps(settings_from(args), args.limit)
+    report = gaps(settings_from(args), args.limit, args.lang)
     if args.format == "json":
         print(json.dumps(report, indent=2, ensure_ascii=False))
     elif args.format == "csv":
@@ -157,19 +183,23 @@ def cmd_draft(args: argparse.Namespace) -> None:
     from kb_search.querylog.gaps import normalise
 
     settings = settings_from(args)
-    report = gaps(settings, limit=500)
+    language = args.lang
+    center = center_in(settings, language)
+    report = gaps(settings, 500, language)
     groups = report["unanswered"] + report["no_click"]
     wanted = args.group.strip()
     group = next((g for n, g in enumerate(report["unanswered"], 1) if wanted == str(n)), None)
+    form = normalise(wanted, language)
     group = group or next(
-        (g for g in groups if normalise(wanted) in {g["key"], *map(normalise, g["examples"])}), None
+        (g for g in groups if form in {g["key"], *(normalise(e, language) for e in g["examples"])}),
+        None,
     )
     if group is None:
+        command = "kb gaps" if language == "en" else f"kb gaps --lang {language}"
         raise CommandError(
-            f"no gap group '{wanted}': run `kb gaps` and give a number from the "
+            f"no gap group '{wanted}': run `{command}` and give a number from the "
             "first list or a group key"
         )
-    center = articles.load(settings.docs_dir)
     # Past retention a group keeps only its key (normalised words): the draft starts from it.
     examples = group["examples"] or [group["key"]]
     if not group["examples"]:
@@ -178,7 +208,8 @@ def cmd_draft(args: argparse.Namespace) -> None:
     if category is None:
         live = LiveIndex(settings.index_dir)
         try:
-            closest = engine.search(live.current(), examples[0], limit=1).results
+            index = in_language(live.current(), language)
+            closest = engine.search(index, examples[0], limit=1).results
         finally:
             live.close()
         if not closest:
@@ -215,9 +246,13 @@ def cmd_link(args: argparse.Namespace) -> None:
         )
     live = LiveIndex(settings.index_dir)
     try:
-        index = live.current()
-        answer = engine.search(index, " ".join(args.words), limit=args.top)
-        records = [index.records[str(r.id)] for r in answer.results]
+        index = in_language(live.current(), args.lang)
+        text = " ".join(args.words)
+        if text.strip() in index.records:  # an article's id: that article
+            records = [index.records[text.strip()]]
+        else:
+            answer = engine.search(index, text, limit=args.top)
+            records = [index.records[str(r.id)] for r in answer.results]
     finally:
         live.close()
     if not records:
@@ -238,7 +273,7 @@ def cmd_synonyms(args: argparse.Namespace) -> None:
     from kb_search.suggestions import patch, suggest
 
     settings = settings_from(args)
-    center = articles.load(settings.docs_dir)
+    center = center_in(settings, args.lang)
     query_log = open_existing_log(settings)
     try:
         found = suggest(center, query_log.store)
@@ -326,6 +361,9 @@ def cmd_eval(args: argparse.Namespace) -> None:
     except (OSError, ValueError) as error:
         raise CommandError(str(error)) from None
     center = articles.load(settings.docs_dir)
+    if args.lang not in center.editions:
+        raise CommandError(f"--lang must be one of: {', '.join(center.editions)}")
+    center = center.in_language(args.lang)
     wanted = set(BASELINES) if "all" in (args.baseline or []) else set(args.baseline or [])
     results = {}
     encoder = encoder_for(settings)
@@ -350,7 +388,11 @@ def cmd_eval(args: argparse.Namespace) -> None:
             results["semantic"] = baselines.semantic(center, cases, encoder)
         if "lunr" in wanted:
             site = build_site(
-                Path(args.config), settings.docs_dir, Path(folder) / "site", out=io.StringIO()
+                Path(args.config),
+                settings.docs_dir,
+                Path(folder) / "site",
+                out=io.StringIO(),
+                language=args.lang,
             )
             results["lunr"] = baselines.material_search(site, center, cases)
     figures = {name: summary(evaluation, args.k) for name, evaluation in results.items()}
@@ -412,6 +454,13 @@ def setting_options(sub: argparse.ArgumentParser, names: Sequence[str]) -> None:
             )
 
 
+def language_option(sub: argparse.ArgumentParser, what: str) -> None:
+    """--lang: one of the help center's languages (store.yml's `languages`)."""
+    sub.add_argument(
+        "--lang", default="en", metavar="CODE", help=f"{what}: a language code (default en)"
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="kb", description=__doc__)
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -459,10 +508,11 @@ def parser() -> argparse.ArgumentParser:
     for fmt in ("json", "csv", "markdown"):
         formats.add_argument(f"--{fmt}", dest="format", action="store_const", const=fmt)
     gaps_cmd.add_argument("--limit", type=int, default=50, help="groups per list (default 50)")
+    language_option(gaps_cmd, "whose searches and feedback")
     gaps_cmd.set_defaults(format="table")
     check_cmd = command(
         "check",
-        "Check every article: fields, links, images, search tests.",
+        "Check every article of every language: fields, links, images, translations, search tests.",
         ["docs_dir", "search_test_k", "review_after_days", "max_paragraph_words"],
     )
     check_cmd.add_argument("--no-search", action="store_true", help="skip the search tests")
@@ -474,6 +524,7 @@ def parser() -> argparse.ArgumentParser:
     )
     draft.add_argument("group", help="a number from `kb gaps`'s first list, or a group key")
     draft.add_argument("--category", help="the category folder (default: the closest article's)")
+    language_option(draft, "the gap's language, and the draft's (written into its folder)")
     link = command(
         "link",
         "The top articles for a customer's words, ready to paste.",
@@ -481,6 +532,7 @@ def parser() -> argparse.ArgumentParser:
     )
     link.add_argument("words", nargs="+", help="the customer's words")
     link.add_argument("--top", type=int, default=3, help="how many articles (default 3)")
+    language_option(link, "the articles' language: its permalinks and replies")
     link_formats = link.add_mutually_exclusive_group()
     link_formats.add_argument("--markdown", dest="format", action="store_const", const="markdown")
     link_formats.add_argument("--html", dest="format", action="store_const", const="html")
@@ -506,12 +558,16 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print a unified diff of the articles to review and `git apply`",
     )
+    language_option(suggest, "whose searches, for that language's articles")
     suggest.set_defaults(run=cmd_synonyms)
     evaluation = command(
         "eval", "Measure findability on a relevance set (query,expected_id).", ["semantic_weight"]
     )
     evaluation.add_argument("queries", help="CSV file with the columns query,expected_id")
     evaluation.add_argument("--docs", dest="docs_dir", help="the docs folder (default docs/)")
+    evaluation.add_argument(
+        "--lang", default="en", help="the language of the queries: its edition is searched"
+    )
     evaluation.add_argument("--k", type=int, default=3, help="failures: not in the top k")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
     evaluation.add_argument(

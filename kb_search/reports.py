@@ -1,5 +1,6 @@
 """The gaps report: each group with its closest article, as JSON-ready data, a terminal
-table, CSV, or Markdown to paste into a pull request."""
+table, CSV, or Markdown to paste into a pull request. One language's at a time: its searches,
+its feedback, and the closest article in its own index."""
 
 from __future__ import annotations
 
@@ -10,13 +11,20 @@ from typing import Any
 
 from kb_search import search as engine
 from kb_search.querylog import QueryLog, to_dict
-from kb_search.querylog.events import FEEDBACK_REASONS
+from kb_search.querylog.events import DEFAULT_LANGUAGE, FEEDBACK_REASONS
 from kb_search.versions import OpenIndex
 
+# Languages by the name a writer reading the reports (in English) knows them by.
+LANGUAGE_NAMES = {"en": "English", "sv": "Swedish"}
 
-def gaps_report(query_log: QueryLog, index: OpenIndex, limit: int) -> dict[str, Any]:
-    """The log's gap report, each group with the closest existing article, if any."""
-    report = query_log.gaps(limit=limit)
+
+def gaps_report(
+    query_log: QueryLog, index: OpenIndex, limit: int, language: str = DEFAULT_LANGUAGE
+) -> dict[str, Any]:
+    """One language's gap report, each group with the closest existing article in that
+    language, if any (`index`: any index of the release; KeyError for a language it lacks)."""
+    index = index if index.language.code == language else index.in_language(language)
+    report = query_log.gaps(limit=limit, language=language)
     for group in [*report.unanswered, *report.no_click]:
         # A group without examples (written before examples had times) has only its key.
         text = group.examples[0] if group.examples else group.key
@@ -39,6 +47,7 @@ CSV_COLUMNS = (
     "last_seen",
     "examples",
     "closest_article",
+    "language",  # last: a sheet of English and Swedish gaps pasted together stays apart
 )
 
 
@@ -46,8 +55,16 @@ def _examples(group: dict[str, Any]) -> str:
     return " | ".join(group["examples"])
 
 
+def _other_language(report: dict[str, Any]) -> str | None:
+    """The name of a report's language other than English (whose reports say none)."""
+    code = report.get("language", DEFAULT_LANGUAGE)
+    return None if code == DEFAULT_LANGUAGE else LANGUAGE_NAMES.get(code, code)
+
+
 def table(report: dict[str, Any]) -> str:
     lines = []
+    if name := _other_language(report):
+        lines += [f"Searches and feedback in {name}:", ""]
     for kind, heading in KINDS:
         lines.append(f"{heading}:")
         lines.append("      #  count  last seen   closest  group key: examples")
@@ -89,12 +106,14 @@ def as_csv(report: dict[str, Any]) -> str:
     for kind, _ in KINDS:
         for number, group in enumerate(report[kind], 1):
             row = {**group, "key": _cell(group["key"]), "examples": _cell(_examples(group))}
-            writer.writerow({**row, "kind": kind, "number": number})
+            language = report.get("language", DEFAULT_LANGUAGE)
+            writer.writerow({**row, "kind": kind, "number": number, "language": language})
     return out.getvalue()
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = ["## What customers did not find", ""]
+    name = _other_language(report)
+    lines = [f"## What customers did not find{f' in {name}' if name else ''}", ""]
     for kind, heading in KINDS:
         lines += [f"### {heading}", ""]
         if not report[kind]:

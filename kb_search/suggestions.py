@@ -18,6 +18,10 @@ A word is suggested for an article when:
   a failed search in which it is the one word the article lacks (and not a common word):
   the other words of one long sentence searched word for word by many are left out.
 
+Each language's edition learns from its own customers only: `suggest` reads the searches logged
+in the help center's language and takes their words with that language's analysis (Swedish
+compounds and definite forms read through the articles' own words, as its index reads them).
+
 Nothing is applied: the result is a patch a writer reviews.
 """
 
@@ -34,11 +38,13 @@ from pathlib import Path
 from rapidfuzz.distance import OSA
 
 from kb_search.articles import Article, HelpCenter
+from kb_search.check import project_path
 from kb_search.querylog import LogStore
 from kb_search.sections import split_sections
 from kb_search.spelling import CUSTOMER_LANGUAGES, is_real_word
 from kb_search.synonyms import Synonyms, load_synonyms
-from kb_search.text import ENGLISH, PLACEHOLDER
+from kb_search.text import PLACEHOLDER, Language
+from kb_search.text import language as language_of
 
 MIN_SEARCHES = 2
 MIN_CONFIDENCE = 0.6
@@ -53,7 +59,10 @@ COMMON_PLACE_ZIPF = 4.5  # a city name this common is a word unless capitalised:
 EXAMPLES = 3
 # Words search keeps (they matter in a phrase) that never name an article, too rare in
 # English for the frequency rule: chat fillers and "till".
-FILLERS = frozenset("pls plz thx thanks till until okay hey etc anyone somebody anybody".split())
+FILLERS = frozenset(
+    "pls plz thx thanks till until okay hey etc anyone somebody anybody "
+    "mvh asså nån nåt ngn ngt typ".split()  # and Swedish chat: "mvh" is "regards"
+)
 
 
 @dataclass(frozen=True)
@@ -76,18 +85,18 @@ class _Evidence:
     texts: Counter[str] = field(default_factory=Counter)
 
 
-def _words(text: str) -> list[str]:
+def _words(text: str, analysis: Language) -> list[str]:
     text = PLACEHOLDER.sub(" ", text)
     return [
         word
-        for word in ENGLISH.words(text)
-        if not ENGLISH.is_stop_word(word) and not any(c.isdigit() for c in word) and len(word) > 2
+        for word in analysis.words(text)
+        if not analysis.is_stop_word(word) and not any(c.isdigit() for c in word) and len(word) > 2
     ]
 
 
-def _article_words(article: Article, synonyms: Synonyms) -> tuple[set[str], set[str]]:
-    """(stems, words) of the article; the stems also of writers' synonyms of its words."""
-    parts = [
+def _texts(article: Article) -> list[str]:
+    """Everything of an article that search matches."""
+    return [
         article.title,
         article.summary,
         *article.synonyms,
@@ -95,26 +104,46 @@ def _article_words(article: Article, synonyms: Synonyms) -> tuple[set[str], set[
         *article.tags,
         *(f"{s.heading} {s.text}" for s in split_sections(article.markdown)),
     ]
-    stems = {stem for part in parts for stem in ENGLISH.stems(part)}
-    words = {word for part in parts for word in ENGLISH.words(part)}
+
+
+def _analysis(center: HelpCenter) -> Language:
+    """The help center's language, reading compounds and definite forms through the words of
+    its published articles as its index does: "paketet" is a word the article with "paket"
+    has, not one it lacks."""
+    plain = language_of(center.language)
+    words = {w for a in center.published for text in _texts(a) for w in plain.words(text)}
+    return plain.with_vocabulary(words)
+
+
+def _article_words(
+    article: Article, synonyms: Synonyms, analysis: Language
+) -> tuple[set[str], set[str]]:
+    """(stems, words) of the article; the stems also of writers' synonyms of its words."""
+    parts = _texts(article)
+    stems = {stem for part in parts for stem in analysis.stems(part)}
+    words = {word for part in parts for word in analysis.words(part)}
     for part in parts:  # "tull" is in the group of the "customs" it has
-        for phrase in synonyms.expand(ENGLISH.words(part)):
-            stems.update(ENGLISH.stems(" ".join(phrase)))
+        for phrase in synonyms.expand(analysis.words(part)):
+            stems.update(analysis.stems(" ".join(phrase)))
     return stems, words
 
 
 def suggest(center: HelpCenter, store: LogStore) -> list[Suggestion]:
-    """Words to add to articles' `synonyms:`, strongest first."""
-    rephrased = store.reformulations(REPHRASE_MINUTES)
+    """Words to add to articles' `synonyms:`, strongest first, from the searches logged in the
+    help center's language."""
+    code = center.language
+    rephrased = store.reformulations(REPHRASE_MINUTES, code)
     failed = {search_id for search_id, _, _ in rephrased}
-    rows = dict.fromkeys([*store.evidence(FOLLOW_UP_MINUTES), *rephrased])  # both have misses
-    synonyms = load_synonyms(center.docs_dir)
+    # Both lists have the searches that found nothing and were said again.
+    rows = dict.fromkeys([*store.evidence(FOLLOW_UP_MINUTES, code), *rephrased])
+    plain, analysis = language_of(code), _analysis(center)
+    synonyms = load_synonyms(center.docs_dir, plain)
     known: dict[str, tuple[set[str], set[str]]] = {}
     evidence: dict[tuple[str, str], _Evidence] = defaultdict(_Evidence)
     per_word = Counter[str]()  # searches with the word, whatever article they led to
     articles_for: dict[str, Counter[str]] = defaultdict(Counter)
     for search_id, query, article_id in rows:
-        words = set(_words(query or ""))
+        words = set(_words(query or "", plain))
         for word in words:
             per_word[word] += 1
             articles_for[word][article_id] += 1
@@ -122,13 +151,13 @@ def suggest(center: HelpCenter, store: LogStore) -> list[Suggestion]:
         if article is None or not article.published:
             continue
         if article_id not in known:
-            known[article_id] = _article_words(article, synonyms)
-        lacking = [w for w in words if not _has(known[article_id], w)]
+            known[article_id] = _article_words(article, synonyms, analysis)
+        lacking = [w for w in words if not _has(known[article_id], w, analysis)]
         text = " ".join(query.split())
         for word in lacking:
             found = evidence[(word, article_id)]
             found.searches.add(search_id)
-            found.phrasings.add(ENGLISH.normalise(text))
+            found.phrasings.add(plain.normalise(text))  # as the query log groups it
             found.alone = found.alone or (len(lacking) == 1 and search_id in failed)
             found.texts[text] += 1
     suggestions = []
@@ -163,12 +192,12 @@ def suggest(center: HelpCenter, store: LogStore) -> list[Suggestion]:
     return sorted(suggestions, key=lambda s: (-s.searches, -s.confidence, s.article.id, s.word))
 
 
-def _has(known: tuple[set[str], set[str]], word: str) -> bool:
+def _has(known: tuple[set[str], set[str]], word: str, analysis: Language) -> bool:
     """Whether an article with these stems and words has `word`, or a word that `word` is a
     typo of: one edit away, the same first letter, and no real word itself as search's
     spelling correction tells ("pasword"; not "telly" for "tell")."""
     stems, words = known
-    if set(ENGLISH.stems(word)) & stems:
+    if set(analysis.stems(word)) & stems:
         return True
     return not is_real_word(word) and any(
         w[:1] == word[:1] and OSA.distance(word, w, score_cutoff=1) <= 1 for w in words
@@ -241,7 +270,7 @@ def patch(center: HelpCenter, suggestions: list[Suggestion]) -> str:
     """A unified diff adding the words to each article's `synonyms:` (for `git apply`)."""
     diffs: list[str] = []
     for path, before, after in _changes(center, suggestions):
-        name = f"{center.docs_dir.name}/{path.relative_to(center.docs_dir).as_posix()}"
+        name = project_path(center, path.relative_to(center.docs_dir).as_posix())
         diffs += difflib.unified_diff(
             before.splitlines(keepends=True),
             after.splitlines(keepends=True),

@@ -1,7 +1,9 @@
 """Writers' synonyms (`docs/synonyms.yml`): words customers use interchangeably.
 
 A search for any member of a group also finds articles that use another member. Applied at query
-time; checked when the index is built, with errors that name the file and the group.
+time; checked when the index is built, with errors that name the file and the group. Each
+language's folder has its own file, read with that language's words (`load_synonyms(folder,
+SWEDISH)`: "får" stays "får").
 """
 
 from __future__ import annotations
@@ -11,22 +13,23 @@ from pathlib import Path
 import yaml
 
 from kb_search.articles import ContentError
-from kb_search.text import ENGLISH
+from kb_search.text import ENGLISH, Language
 
 SYNONYMS_FILE = "synonyms.yml"
 
 
-def words(text: str) -> tuple[str, ...]:
+def words(text: str, language: Language = ENGLISH) -> tuple[str, ...]:
     """The words search takes from a customer's text ("didn't" stays one word)."""
-    return tuple(ENGLISH.words(text))
+    return tuple(language.words(text))
 
 
 class Synonyms:
     """Groups of equivalent words or phrases; `expand` finds the alternatives for a query."""
 
-    def __init__(self, groups: list[list[str]]) -> None:
+    def __init__(self, groups: list[list[str]], language: Language = ENGLISH) -> None:
         self.groups = groups
-        self._members = [[words(member) for member in group] for group in groups]
+        self.language = language
+        self._members = [[words(member, language) for member in group] for group in groups]
         self.vocabulary = frozenset(w for group in self._members for m in group for w in m)
 
     def expand(self, query_words: list[str]) -> list[tuple[str, ...]]:
@@ -40,8 +43,9 @@ class Synonyms:
         return found
 
 
-def load_synonyms(docs_dir: Path) -> Synonyms:
-    """Read and check docs/synonyms.yml; a missing file means no synonyms."""
+def load_synonyms(docs_dir: Path, language: Language = ENGLISH) -> Synonyms:
+    """Read and check one language's synonyms.yml (docs/ for the first language, the folder of
+    its articles for another); a missing file means no synonyms."""
     path = docs_dir / SYNONYMS_FILE
     where = f"{docs_dir.name}/{SYNONYMS_FILE}"
     if not path.exists():
@@ -63,7 +67,7 @@ def load_synonyms(docs_dir: Path) -> Synonyms:
         if len(members) < 2:
             problems.append(f"{where}: group {number} needs at least two words")
         for member in members:
-            key = words(member)
+            key = words(member, language)
             if key in owner and owner[key] != number:
                 problems.append(
                     f"{where}: group {number}: '{member}' is already in group "
@@ -73,4 +77,4 @@ def load_synonyms(docs_dir: Path) -> Synonyms:
         groups.append(members)
     if problems:
         raise ContentError(problems)
-    return Synonyms(groups)
+    return Synonyms(groups, language)

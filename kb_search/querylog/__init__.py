@@ -8,6 +8,9 @@
 
 Privacy by design: every text is redacted before it is stored, every stored text carries its
 time and goes with retention, and no address or cookie is ever taken.
+
+Languages: every event carries the language of its edition, and every report is one language's
+(`gaps(language="sv")`); retention is the same for all.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from kb_search.querylog import gaps
-from kb_search.querylog.events import ClickEvent, FeedbackEvent, SearchEvent
+from kb_search.querylog.events import DEFAULT_LANGUAGE, ClickEvent, FeedbackEvent, SearchEvent
 from kb_search.querylog.gaps import ArticleFeedback, GapFigures, GapGroup, GapReport, to_dict
 from kb_search.querylog.sqlite import SQLiteStore
 from kb_search.querylog.writer import BatchingWriter, EventStore
@@ -42,10 +45,14 @@ __all__ = [
 class LogStore(EventStore, GapFigures, Protocol):
     """A storage backend: takes the writer's batches and answers with raw figures."""
 
-    def evidence(self, follow_up_minutes: int) -> list[tuple[str, str, str]]: ...
-    def reformulations(self, follow_up_minutes: int) -> list[tuple[str, str, str]]: ...
+    def evidence(
+        self, follow_up_minutes: int, language: str = ...
+    ) -> list[tuple[str, str, str]]: ...
+    def reformulations(
+        self, follow_up_minutes: int, language: str = ...
+    ) -> list[tuple[str, str, str]]: ...
     def click_counts(
-        self, since: datetime, min_visits: int
+        self, since: datetime, min_visits: int, language: str = ...
     ) -> list[tuple[str, str | None, int, str | None]]: ...
     def purge(self, cutoff: datetime) -> int: ...
     def describe(self) -> dict[str, Any]: ...
@@ -62,26 +69,34 @@ class _NoStore:
     def close(self) -> None:
         pass
 
-    def gap_groups(self, limit: int) -> list[GapGroup]:
+    def gap_groups(self, limit: int, language: str = DEFAULT_LANGUAGE) -> list[GapGroup]:
         return []
 
-    def gap_examples(self, keys: Any) -> dict[str, list[tuple[str, datetime]]]:
+    def gap_examples(
+        self, keys: Any, language: str = DEFAULT_LANGUAGE
+    ) -> dict[str, list[tuple[str, datetime]]]:
         return {}
 
-    def unclicked(self, limit: int) -> list[tuple[str, str, datetime]]:
+    def unclicked(
+        self, limit: int, language: str = DEFAULT_LANGUAGE
+    ) -> list[tuple[str, str, datetime]]:
         return []
 
-    def not_helpful(self, limit: int) -> list[ArticleFeedback]:
+    def not_helpful(self, limit: int, language: str = DEFAULT_LANGUAGE) -> list[ArticleFeedback]:
         return []
 
-    def evidence(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
+    def evidence(
+        self, follow_up_minutes: int, language: str = DEFAULT_LANGUAGE
+    ) -> list[tuple[str, str, str]]:
         return []
 
-    def reformulations(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
+    def reformulations(
+        self, follow_up_minutes: int, language: str = DEFAULT_LANGUAGE
+    ) -> list[tuple[str, str, str]]:
         return []
 
     def click_counts(
-        self, since: datetime, min_visits: int
+        self, since: datetime, min_visits: int, language: str = DEFAULT_LANGUAGE
     ) -> list[tuple[str, str | None, int, str | None]]:
         return []
 
@@ -107,8 +122,10 @@ class QueryLog:
     def record_search(self, event: SearchEvent) -> None:
         self.writer.record(event)
 
-    def record_click(self, search_id: str, article_id: str) -> None:
-        self.writer.record(ClickEvent(search_id, article_id))
+    def record_click(
+        self, search_id: str, article_id: str, language: str = DEFAULT_LANGUAGE
+    ) -> None:
+        self.writer.record(ClickEvent(search_id, article_id, language=language))
 
     def record_feedback(
         self,
@@ -117,8 +134,10 @@ class QueryLog:
         missing: str | None,
         search_id: str | None = None,
         reason: str | None = None,
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
-        self.writer.record(FeedbackEvent(article_id, helpful, missing, search_id, reason))
+        event = FeedbackEvent(article_id, helpful, missing, search_id, reason, language=language)
+        self.writer.record(event)
 
     def flush(self, timeout: float | None = None) -> bool:
         return self.writer.flush(timeout)
@@ -132,9 +151,10 @@ class QueryLog:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def gaps(self, *, limit: int = 50) -> GapReport:
-        """What customers did not find: read from what is written (see `flush`)."""
-        return gaps.report(self.store, limit)
+    def gaps(self, *, limit: int = 50, language: str = DEFAULT_LANGUAGE) -> GapReport:
+        """What customers of one language did not find: read from what is written (see
+        `flush`)."""
+        return gaps.report(self.store, limit, language)
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete every row and every text older than the retention period."""

@@ -5,6 +5,9 @@ merges forms whose words differ by a typo ("retrun lable" joins "return label").
 near-linear: words, not forms, are compared, and only with words that share a deletion
 neighbour (the symmetric-delete blocking spelling checkers use), so 100,000 distinct forms cost
 about as much as reading them. The work per report is bounded by MAX_FORMS.
+
+A report is one language's: its searches are grouped by that language's analysis, and a Swedish
+search never joins an English group, however alike their forms look.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from typing import Any, Protocol
 
 from rapidfuzz.distance import OSA
 
+from kb_search.querylog.events import DEFAULT_LANGUAGE
 from kb_search.redact import redact
-from kb_search.text import ENGLISH
+from kb_search.text import language as language_of
 
 MAX_EXAMPLES = 5
 # The most searched forms one report merges; the rarest of a larger log are left out.
@@ -55,22 +59,25 @@ class GapReport:
     unanswered: list[GapGroup]  # zero results, most frequent first
     no_click: list[GapGroup]  # results shown but none clicked
     not_helpful: list[ArticleFeedback]  # articles voted not helpful, most votes first
+    language: str = DEFAULT_LANGUAGE  # whose searches and feedback these are
 
 
 class GapFigures(Protocol):
-    """What a log store answers for the gap report (raw figures; no grouping)."""
+    """What a log store answers for the gap report (raw figures, one language's; no grouping)."""
 
-    def gap_groups(self, limit: int) -> list[GapGroup]: ...
-    def gap_examples(self, keys: Sequence[str]) -> Mapping[str, list[tuple[str, datetime]]]: ...
-    def unclicked(self, limit: int) -> list[tuple[str, str, datetime]]: ...
-    def not_helpful(self, limit: int) -> list[ArticleFeedback]: ...
+    def gap_groups(self, limit: int, language: str = ...) -> list[GapGroup]: ...
+    def gap_examples(
+        self, keys: Sequence[str], language: str = ...
+    ) -> Mapping[str, list[tuple[str, datetime]]]: ...
+    def unclicked(self, limit: int, language: str = ...) -> list[tuple[str, str, datetime]]: ...
+    def not_helpful(self, limit: int, language: str = ...) -> list[ArticleFeedback]: ...
 
 
 @functools.lru_cache(maxsize=4096)  # customers repeat popular searches word for word
-def normalise(query: str) -> str:
-    """The form searches are grouped by: redacted, then the search's own analysis, sorted
-    ("Returns policy?" -> "polici return"; numbers are `<n>`)."""
-    return ENGLISH.normalise(redact(query))
+def normalise(query: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The form searches are grouped by: redacted, then the search's own analysis in its
+    language, sorted ("Returns policy?" -> "polici return"; numbers are `<n>`)."""
+    return language_of(language).normalise(redact(query))
 
 
 # Longer words are taken as typed, as search takes them: no customer mistypes a 21-letter
@@ -173,22 +180,23 @@ def _grouped(rows: Iterable[tuple[str, str, datetime]]) -> Iterator[GapGroup]:
     yield from groups.values()
 
 
-def report(store: GapFigures, limit: int = 50) -> GapReport:
-    """What customers did not find, from what the store has written."""
+def report(store: GapFigures, limit: int = 50, language: str = DEFAULT_LANGUAGE) -> GapReport:
+    """What customers of one language did not find, from what the store has written."""
     unanswered = []
-    top = merge(store.gap_groups(MAX_FORMS))[:limit]
-    examples = store.gap_examples([key for _, members in top for key in members[:50]])
+    top = merge(store.gap_groups(MAX_FORMS, language))[:limit]
+    keys = [key for _, members in top for key in members[:50]]
+    examples = store.gap_examples(keys, language)
     for group, members in top:
         group.examples = _newest_examples(members[:50], examples)
         unanswered.append(group)
     no_click = []
-    recent = list(_grouped(store.unclicked(MAX_UNCLICKED)))
+    recent = list(_grouped(store.unclicked(MAX_UNCLICKED, language)))
     by_key = {g.key: g for g in recent}
     for group, members in merge(recent)[:limit]:
         texts = [e for key in members for e in by_key[key].examples]
         group.examples = list(dict.fromkeys(texts))[:MAX_EXAMPLES]
         no_click.append(group)
-    return GapReport(unanswered, no_click, store.not_helpful(limit))
+    return GapReport(unanswered, no_click, store.not_helpful(limit, language), language)
 
 
 def to_dict(report: GapReport) -> dict[str, Any]:
@@ -205,6 +213,7 @@ def to_dict(report: GapReport) -> dict[str, Any]:
         }
 
     return {
+        "language": report.language,
         "unanswered": [group(g) for g in report.unanswered],
         "no_click": [group(g) for g in report.no_click],
         "not_helpful": [

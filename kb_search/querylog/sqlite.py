@@ -3,6 +3,7 @@
 Writes come from the batching writer (one transaction per batch; a hot search is one
 `executemany`); reads return raw figures that `gaps.py` and `suggestions.py` work on.
 Every stored text is redacted first and carries its time, so retention reaches all of it.
+Every row carries its language, and every read answers for one language.
 """
 
 from __future__ import annotations
@@ -18,11 +19,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kb_search.querylog.events import ClickEvent, Event, FeedbackEvent, SearchEvent, iso
+from kb_search.querylog.events import (
+    DEFAULT_LANGUAGE,
+    ClickEvent,
+    Event,
+    FeedbackEvent,
+    SearchEvent,
+    iso,
+)
 from kb_search.querylog.gaps import MAX_EXAMPLES, ArticleFeedback, GapGroup, normalise
 from kb_search.querylog.writer import Batch, StoreBusy
 from kb_search.redact import redact
-from kb_search.text import ENGLISH, PLACEHOLDER
+from kb_search.text import PLACEHOLDER
+from kb_search.text import language as language_of
 
 log = logging.getLogger("kb_search.querylog")
 
@@ -87,46 +96,73 @@ MIGRATIONS: tuple[Migration, ...] = (
     (  # 2 -> 3: why an article was not helpful, picked from a short list
         "ALTER TABLE feedback ADD COLUMN reason TEXT",
     ),
+    (  # 3 -> 4: every row in its language; what was logged before is English
+        "ALTER TABLE searches ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",
+        "ALTER TABLE clicks ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",
+        "ALTER TABLE feedback ADD COLUMN language TEXT NOT NULL DEFAULT 'en'",
+        "CREATE INDEX searches_language ON searches (language, at)",
+        "DROP INDEX feedback_article",
+        "CREATE INDEX feedback_article ON feedback (language, article_id, helpful)",
+        # Gap groups are keyed per language: the same form in two languages is two groups.
+        "CREATE TABLE gap_groups2 (language TEXT NOT NULL, key TEXT NOT NULL,"
+        " count INTEGER NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,"
+        " PRIMARY KEY (language, key))",
+        "INSERT INTO gap_groups2 SELECT 'en', key, count, first_seen, last_seen FROM gap_groups",
+        "DROP TABLE gap_groups",
+        "ALTER TABLE gap_groups2 RENAME TO gap_groups",
+        "CREATE INDEX gap_groups_count ON gap_groups (language, count, last_seen)",
+        "CREATE INDEX gap_groups_last_seen ON gap_groups (last_seen)",
+        "CREATE TABLE gap_examples2 (language TEXT NOT NULL, key TEXT NOT NULL,"
+        " text TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY (language, key, text))",
+        "INSERT INTO gap_examples2 SELECT 'en', key, text, at FROM gap_examples",
+        "DROP TABLE gap_examples",
+        "ALTER TABLE gap_examples2 RENAME TO gap_examples",
+        "CREATE INDEX gap_examples_at ON gap_examples (at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _UNCLICKED = """
-SELECT norm, query, at FROM searches s WHERE result_count > 0 AND norm != ''
+SELECT norm, query, at FROM searches s
+WHERE language = :language AND result_count > 0 AND norm != ''
 AND NOT EXISTS (SELECT 1 FROM clicks c WHERE c.search_id = s.search_id) ORDER BY at DESC
 LIMIT :limit"""
 _NOT_HELPFUL = """
 SELECT article_id, SUM(helpful = 0), SUM(helpful = 1),
        (SELECT json_group_array(missing) FROM (SELECT missing FROM feedback m
-        WHERE m.article_id = f.article_id AND helpful = 0 AND missing != ''
-        GROUP BY missing ORDER BY MAX(at) DESC LIMIT :n)),
+        WHERE m.language = f.language AND m.article_id = f.article_id AND helpful = 0
+        AND missing != '' GROUP BY missing ORDER BY MAX(at) DESC LIMIT :n)),
        (SELECT json_group_object(reason, n) FROM (SELECT reason, COUNT(*) AS n FROM feedback r
-        WHERE r.article_id = f.article_id AND helpful = 0 AND reason IS NOT NULL GROUP BY reason))
-FROM feedback f GROUP BY article_id HAVING SUM(helpful = 0) > 0
+        WHERE r.language = f.language AND r.article_id = f.article_id AND helpful = 0
+        AND reason IS NOT NULL GROUP BY reason))
+FROM feedback f WHERE language = :language GROUP BY article_id HAVING SUM(helpful = 0) > 0
 ORDER BY SUM(helpful = 0) DESC, article_id LIMIT :limit"""
 # A search that was clicked, and a search that found nothing but was followed, in the same
-# visit and soon after, by a search that was clicked.
+# visit, the same language and soon after, by a search that was clicked.
 _EVIDENCE = """
 SELECT s.search_id, s.query, c.article_id FROM searches s JOIN clicks c USING (search_id)
+WHERE s.language = :language
 UNION
 SELECT z.search_id, z.query, c.article_id
 FROM searches z
-JOIN searches s ON s.session = z.session AND s.at > z.at
+JOIN searches s ON s.session = z.session AND s.language = z.language AND s.at > z.at
      AND julianday(s.at) - julianday(z.at) <= :minutes / 1440.0
 JOIN clicks c ON c.search_id = s.search_id
-WHERE z.result_count = 0 AND z.session IS NOT NULL
+WHERE z.language = :language AND z.result_count = 0 AND z.session IS NOT NULL
 """
 # A search that failed (it found nothing, or nothing it showed was opened), and the first search
-# of the same visit, soon after, that was clicked: the customer said it again in other words.
+# of the same visit, in the same language, soon after, that was clicked: the customer said it
+# again in other words (a visit that switches language translates, it does not rephrase).
 _REFORMULATIONS = """
 SELECT u.search_id, u.query, c.article_id
 FROM searches u
 JOIN clicks c ON c.search_id = (
     SELECT s.search_id FROM searches s
-    WHERE s.session = u.session AND s.at > u.at
+    WHERE s.session = u.session AND s.language = u.language AND s.at > u.at
       AND julianday(s.at) - julianday(u.at) <= :minutes / 1440.0
       AND EXISTS (SELECT 1 FROM clicks k WHERE k.search_id = s.search_id)
     ORDER BY s.at LIMIT 1)
-WHERE u.session IS NOT NULL
+WHERE u.language = :language AND u.session IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM clicks x WHERE x.search_id = u.search_id)
 """
 # Per normalised search since a time: the visits that made it (a row with no article), and per
@@ -135,7 +171,8 @@ WHERE u.session IS NOT NULL
 _CLICK_COUNTS = """
 WITH recent AS (
     SELECT search_id, norm, query, COALESCE(session, search_id) AS visit FROM searches
-    WHERE at >= :since AND result_count > 0 AND norm != '' AND category IS NULL),
+    WHERE language = :language AND at >= :since AND result_count > 0 AND norm != ''
+      AND category IS NULL),
 searched AS (
     SELECT norm, COUNT(DISTINCT visit) AS visits, MAX(query) AS example FROM recent
     GROUP BY norm HAVING COUNT(DISTINCT visit) >= :min_visits)
@@ -225,46 +262,53 @@ def _write_searches(conn: sqlite3.Connection, group: list[SearchEvent]) -> None:
     """Searches alike but for id and time: one redaction, one insert, one gap-count update."""
     first = group[0]
     query, corrected = clean_search(first.query, first.corrected)
-    norm = ENGLISH.normalise(query)  # `query` is redacted already
+    # Grouped by its own language's analysis (`query` is redacted already).
+    norm = language_of(first.language).normalise(query)
     rows = [
         (e.search_id, iso(e.at), query, norm, e.result_count, e.top_result, e.category,
-         corrected, e.session)
+         corrected, e.session, e.language)
         for e in group
     ]  # fmt: skip
     before = conn.total_changes
-    conn.executemany("INSERT OR IGNORE INTO searches VALUES (?,?,?,?,?,?,?,?,?)", rows)
+    conn.executemany(
+        "INSERT OR IGNORE INTO searches (search_id, at, query, norm, result_count, top_result,"
+        " category, corrected, session, language) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
     inserted = conn.total_changes - before  # a retried batch is not counted twice
     if first.result_count > 0 or not norm or not inserted:
         return
     times = sorted(row[1] for row in rows)
+    group_of = {"language": first.language, "key": norm}
     conn.execute(
-        "INSERT INTO gap_groups VALUES (:key, :n, :first, :last) ON CONFLICT (key) DO UPDATE"
-        " SET count = count + :n, first_seen = min(first_seen, :first),"
-        " last_seen = max(last_seen, :last)",
-        {"key": norm, "n": inserted, "first": times[0], "last": times[-1]},
+        "INSERT INTO gap_groups VALUES (:language, :key, :n, :first, :last)"
+        " ON CONFLICT (language, key) DO UPDATE SET count = count + :n,"
+        " first_seen = min(first_seen, :first), last_seen = max(last_seen, :last)",
+        {**group_of, "n": inserted, "first": times[0], "last": times[-1]},
     )
     conn.execute(
-        "INSERT INTO gap_examples VALUES (?, ?, ?) ON CONFLICT (key, text) DO UPDATE"
-        " SET at = max(at, excluded.at)",
-        (norm, query, times[-1]),
+        "INSERT INTO gap_examples VALUES (?, ?, ?, ?) ON CONFLICT (language, key, text)"
+        " DO UPDATE SET at = max(at, excluded.at)",
+        (first.language, norm, query, times[-1]),
     )
     conn.execute(  # the newest few examples of a group are kept, not its first few forever
-        "DELETE FROM gap_examples WHERE key = :key AND text NOT IN (SELECT text FROM"
-        " gap_examples WHERE key = :key ORDER BY at DESC LIMIT :n)",
-        {"key": norm, "n": MAX_EXAMPLES},
+        "DELETE FROM gap_examples WHERE language = :language AND key = :key AND text NOT IN"
+        " (SELECT text FROM gap_examples WHERE language = :language AND key = :key"
+        " ORDER BY at DESC LIMIT :n)",
+        {**group_of, "n": MAX_EXAMPLES},
     )
 
 
 def _write_event(conn: sqlite3.Connection, event: Event) -> None:
     if isinstance(event, ClickEvent):
         conn.execute(
-            "INSERT INTO clicks VALUES (?, ?, ?)",
-            (event.search_id, event.article_id, iso(event.at)),
+            "INSERT INTO clicks (search_id, article_id, at, language) VALUES (?, ?, ?, ?)",
+            (event.search_id, event.article_id, iso(event.at), event.language),
         )
     elif isinstance(event, FeedbackEvent):
         conn.execute(
-            "INSERT INTO feedback (article_id, helpful, missing, search_id, at, reason)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO feedback (article_id, helpful, missing, search_id, at, reason, language)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 event.article_id,
                 int(event.helpful),
@@ -272,6 +316,7 @@ def _write_event(conn: sqlite3.Connection, event: Event) -> None:
                 event.search_id,
                 iso(event.at),
                 event.reason,
+                event.language,
             ),
         )
 
@@ -347,64 +392,76 @@ class SQLiteStore:
         except sqlite3.OperationalError as error:  # locked by an upgrade, say: try later
             raise StoreBusy(f"the query log is busy: {error}") from error
 
-    def gap_groups(self, limit: int) -> list[GapGroup]:
-        """The most searched groups of unanswered searches, without examples."""
+    def gap_groups(self, limit: int, language: str = DEFAULT_LANGUAGE) -> list[GapGroup]:
+        """The most searched groups of one language's unanswered searches, without examples."""
         with self._reading() as conn:
             rows = conn.execute(
-                "SELECT key, count, first_seen, last_seen FROM gap_groups"
+                "SELECT key, count, first_seen, last_seen FROM gap_groups WHERE language = ?"
                 " ORDER BY count DESC, last_seen DESC LIMIT ?",
-                (limit,),
+                (language, limit),
             )
             return _stored_groups(rows)
 
-    def gap_examples(self, keys: Sequence[str]) -> dict[str, list[tuple[str, datetime]]]:
-        """The stored example searches of each group key, newest first."""
+    def gap_examples(
+        self, keys: Sequence[str], language: str = DEFAULT_LANGUAGE
+    ) -> dict[str, list[tuple[str, datetime]]]:
+        """The stored example searches of each of one language's group keys, newest first."""
         found: dict[str, list[tuple[str, datetime]]] = {}
         with self._reading() as conn:
             for start in range(0, len(keys), 500):
                 chunk = list(keys[start : start + 500])
                 marks = ",".join("?" * len(chunk))
                 rows = conn.execute(
-                    f"SELECT key, text, at FROM gap_examples WHERE key IN ({marks})"
-                    " ORDER BY at DESC",
-                    chunk,
+                    "SELECT key, text, at FROM gap_examples"
+                    f" WHERE language = ? AND key IN ({marks}) ORDER BY at DESC",
+                    [language, *chunk],
                 )
                 for key, text, at in rows:
                     found.setdefault(key, []).append((text, datetime.fromisoformat(at)))
         return found
 
-    def unclicked(self, limit: int) -> list[tuple[str, str, datetime]]:
+    def unclicked(
+        self, limit: int, language: str = DEFAULT_LANGUAGE
+    ) -> list[tuple[str, str, datetime]]:
         """(form, query, time) of the latest searches with results and no click."""
         with self._reading() as conn:
-            rows = conn.execute(_UNCLICKED, {"limit": limit}).fetchall()
+            rows = conn.execute(_UNCLICKED, {"limit": limit, "language": language}).fetchall()
         return [(norm, query, datetime.fromisoformat(at)) for norm, query, at in rows]
 
-    def not_helpful(self, limit: int) -> list[ArticleFeedback]:
+    def not_helpful(self, limit: int, language: str = DEFAULT_LANGUAGE) -> list[ArticleFeedback]:
+        """Articles voted not helpful in one language, with why and what was missing."""
+        params = {"n": MAX_EXAMPLES, "limit": limit, "language": language}
         with self._reading() as conn:
-            rows = conn.execute(_NOT_HELPFUL, {"n": MAX_EXAMPLES, "limit": limit}).fetchall()
+            rows = conn.execute(_NOT_HELPFUL, params).fetchall()
         return [ArticleFeedback(a, n, h, json.loads(m), json.loads(r)) for a, n, h, m, r in rows]
 
-    def evidence(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
+    def evidence(
+        self, follow_up_minutes: int, language: str = DEFAULT_LANGUAGE
+    ) -> list[tuple[str, str, str]]:
         """(search id, query, clicked article) for each search that led to a click."""
+        params = {"minutes": follow_up_minutes, "language": language}
         with self._reading() as conn:
-            rows = conn.execute(_EVIDENCE, {"minutes": follow_up_minutes}).fetchall()
+            rows = conn.execute(_EVIDENCE, params).fetchall()
         return [(str(s), str(q or ""), str(a)) for s, q, a in rows]
 
-    def reformulations(self, follow_up_minutes: int) -> list[tuple[str, str, str]]:
+    def reformulations(
+        self, follow_up_minutes: int, language: str = DEFAULT_LANGUAGE
+    ) -> list[tuple[str, str, str]]:
         """(search id, query, article clicked after) for each search that found nothing or was
         not clicked, with the article opened from the first search of the same visit, soon
         after, that was clicked."""
+        params = {"minutes": follow_up_minutes, "language": language}
         with self._reading() as conn:
-            rows = conn.execute(_REFORMULATIONS, {"minutes": follow_up_minutes}).fetchall()
+            rows = conn.execute(_REFORMULATIONS, params).fetchall()
         return [(str(s), str(q or ""), str(a)) for s, q, a in rows]
 
     def click_counts(
-        self, since: datetime, min_visits: int
+        self, since: datetime, min_visits: int, language: str = DEFAULT_LANGUAGE
     ) -> list[tuple[str, str | None, int, str | None]]:
-        """(form, None, visits, an example query) for each normalised search made by at least
-        `min_visits` visits since `since`, and (form, article, visits that clicked it, None) for
-        each article clicked after one of them."""
-        params = {"since": iso(since), "min_visits": min_visits}
+        """(form, None, visits, an example query) for each normalised search in `language` made
+        by at least `min_visits` visits since `since`, and (form, article, visits that clicked
+        it, None) for each article clicked after one of them."""
+        params = {"since": iso(since), "min_visits": min_visits, "language": language}
         with self._reading() as conn:
             rows = conn.execute(_CLICK_COUNTS, params).fetchall()
         return [(str(n), None if a is None else str(a), int(v), q) for n, a, v, q in rows]
