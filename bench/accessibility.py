@@ -44,6 +44,12 @@ PAGES = {
     "404": Visit("/no-such-page/", "h1"),
     "agents": Visit("/agents/", ".kb-agents"),
     "search-dropdown": Visit("/", ".md-search-result__list a[data-kb-article-id]", "return"),
+    # The Swedish edition: its own templates' words, its own 404, the same checks.
+    "home-sv": Visit("/sv/", ".kb-hero"),
+    "category-sv": Visit("/sv/returns/", ".kb-article-list"),
+    "article-sv": Visit("/sv/returns/how-to-return/", ".kb-article-footer"),
+    "search-sv": Visit("/sv/search/?q=retur", ".kb-search-page__results > li"),
+    "404-sv": Visit("/sv/finns-inte/", "h1"),
 }
 
 
