@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 from mkdocs.config.defaults import MkDocsConfig
 
 from kb_search.hours import CLOSED, WEEKDAYS
-from kb_search.strings import PLACEHOLDER, script_strings, strings
+from kb_search.strings import PLACEHOLDER, fill, script_strings, strings
 from kb_search.text import language
 
 
@@ -31,8 +31,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     config.extra["ui"] = ui
     # The site's own name and description are words of its edition too (<title>, the header,
     # the description of pages that have none of their own).
-    config.site_name = ui["site_name"]
-    config.site_description = ui["site_description"]
+    shop = config.extra["store"]["name"]
+    config.site_name = fill(ui["site_name"], name=shop)
+    config.site_description = fill(ui["site_description"], name=shop)
     # The heading anchors' tooltip (Python-Markdown's toc writes "Permanent link" otherwise).
     if "toc" in config.markdown_extensions:
         config.mdx_configs.setdefault("toc", {})["permalink_title"] = ui["permanent_link"]

@@ -128,7 +128,8 @@ async def api_search(request: Request) -> Response:
                   nullable: true
                   description: >-
                     when nothing in the language searched matches: the matches in the help
-                    center's first language, to be shown marked as in that language
+                    center's first language, to be shown marked as in that language (not
+                    while typing, nor for agents' or exact searches)
                   additionalProperties: false
                   required: [lang, name, results]
                   properties:
@@ -200,7 +201,9 @@ def _search(request: Request) -> Response:
             "total": answer.total,
             "search_id": search_id,
             "results": [vars(r) for r in answer.results],
-            "elsewhere": None if answer.results or exact else _elsewhere(svc, release, index, text),
+            "elsewhere": None
+            if answer.results or typing or by_agent or exact
+            else _elsewhere(svc, release, index, text),
         }
     )
 

@@ -48,7 +48,7 @@ from kb_search.frontmatter import (
     valid_id,
     validate,
 )
-from kb_search.text import LANGUAGES
+from kb_search.text import DEFAULT_LANGUAGE, LANGUAGES
 
 __all__ = [  # the front matter names are re-exported: hooks and tests import them from here
     "FIELDS",
@@ -66,7 +66,6 @@ __all__ = [  # the front matter names are re-exported: hooks and tests import th
 ]
 
 STORE_FILE = "store.yml"
-DEFAULT_LANGUAGE = "en"
 LANGUAGE_FIELDS = ("name", "folder", "facts")
 CATEGORIES_FILE = "categories.yml"
 RETIRED_IDS_FILE = "retired-ids.txt"
@@ -265,7 +264,7 @@ def _languages(docs_dir: Path, store: Mapping[str, Any], problems: list[str]) ->
         if not str(spec.get("name") or "").strip():
             problems.append(f"{at}: 'name' is missing: the language's own name (Svenska)")
         if not isinstance(spec.get("facts") or {}, dict):
-            problems.append(f"{at}.facts' must map store facts to this language's values")
+            problems.append(f"{where}: 'languages.{code}.facts' must map facts to its values")
             continue
         if number == 0:
             if spec.get("folder"):
@@ -289,9 +288,22 @@ def _merged(store: Mapping[str, Any], facts: Mapping[str, Any]) -> dict[str, Any
     for key, value in facts.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = _merged(merged[key], value)
+        elif _dated(value) and _dated(merged.get(key)):
+            merged[key] = _merged_by_date(merged[key], value)
         else:
             merged[key] = value
     return merged
+
+
+def _dated(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, Mapping) and "date" in v for v in value)
+
+
+def _merged_by_date(days: list[Any], translated: list[Any]) -> list[Any]:
+    """Special days with a language's values for the dates it names: a day's name is
+    translated, its date and hours stay the first language's."""
+    names = {str(day["date"]): day for day in translated}
+    return [_merged(day, names.get(str(day["date"]), {})) for day in days]
 
 
 def _load_folder(

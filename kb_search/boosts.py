@@ -143,11 +143,6 @@ def built_at(index: OpenIndex) -> datetime:
     return datetime.fromtimestamp(float(meta["built_at"]), UTC)
 
 
-def edition(index: OpenIndex, language: str) -> OpenIndex:
-    """The release's index of `language`, from any of the release's indexes."""
-    return index if index.language.code == language else index.in_language(language)
-
-
 def content_since(index: OpenIndex, content: str) -> datetime:
     """When the first of the releases still kept before this one, with the same articles in
     this index's language (`content` is this one's fingerprint), was built: a rebuild keeps
@@ -184,7 +179,7 @@ def learn(
 ) -> Boosts:
     """The boosts the log's searches in `language` since `since` earn on this release's index
     of that language (whose `fingerprint` is `content`, computed when not given)."""
-    index = edition(index, language)
+    index = index.in_language(language)
     rows = store.click_counts(since, MIN_VISITS, language)
     searched: dict[str, tuple[int, str]] = {}
     opened: dict[str, dict[str, int]] = defaultdict(dict)
@@ -242,7 +237,7 @@ class LearnedBoosts:
     def refresh(self, index: OpenIndex) -> Boosts:
         """Learn again from the log for the release of `index` (any of its languages' indexes;
         blocking: reads the store)."""
-        index = edition(index, self.language)
+        index = index.in_language(self.language)
         learned = self.current(index)
         content = learned.fingerprint if learned else fingerprint(index)
         if self._since is None or self._since[0] != content:

@@ -20,7 +20,7 @@ from pathlib import Path
 from kb_search.articles import Article, ContentError, HelpCenter, load, split_front_matter
 from kb_search.config import Settings
 from kb_search.evaluate import Case, evaluate
-from kb_search.reports import LANGUAGE_NAMES
+from kb_search.reports import language_name
 from kb_search.sections import heading_ids
 from kb_search.synonyms import load_synonyms
 from kb_search.text import language as language_of
@@ -255,9 +255,7 @@ def translation_findings(center: HelpCenter) -> list[Finding]:
 
 
 def _language_name(center: HelpCenter) -> str:
-    return LANGUAGE_NAMES.get(center.language) or center.language_names.get(
-        center.language, center.language
-    )
+    return language_name(center.language)
 
 
 def _untranslated(center: HelpCenter, other: HelpCenter) -> list[Finding]:
@@ -308,11 +306,23 @@ def _out_of_date(
 
 def last_commit_date(path: Path) -> dt.date | None:
     """The day of the last commit of `path` (git log -1 --format=%cs); None without git, outside
-    a repository, or for a file never committed."""
+    a repository, for a file never committed, and in a shallow clone (CI's), where every file's
+    last commit would seem to be the newest one."""
+    if _git(path.parent, "rev-parse", "--is-shallow-repository") != "false":
+        return None
+    text = _git(path.parent, "log", "-1", "--format=%cs", "--", path.name)
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _git(folder: Path, *arguments: str) -> str | None:
+    """What a read-only git command prints in `folder`, stripped; None when it fails."""
     try:
         result = subprocess.run(
-            ["git", "log", "-1", "--format=%cs", "--", path.name],
-            cwd=path.parent,
+            ["git", *arguments],
+            cwd=folder,
             capture_output=True,
             text=True,
             timeout=30,
@@ -321,7 +331,4 @@ def last_commit_date(path: Path) -> dt.date | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    try:
-        return dt.date.fromisoformat(result.stdout.strip()) if result.returncode == 0 else None
-    except ValueError:  # untracked: nothing printed
-        return None
+    return result.stdout.strip() if result.returncode == 0 else None

@@ -121,32 +121,37 @@ def open_existing_log(settings: Settings) -> QueryLog:
     return open_log(settings)
 
 
-def in_language(release: OpenIndex, language: str) -> OpenIndex:
-    """The release's index of `language`, or a CommandError naming the languages it has."""
+def in_language(release: OpenIndex, language: str | None) -> OpenIndex:
+    """The release's index of `language` (None: its first language's), or a CommandError
+    naming the languages it has."""
+    if language is None:
+        return release
     if language not in release.editions:
         known = ", ".join(release.editions)
         raise CommandError(f"--lang {language}: the help center's languages are {known}")
     return release.in_language(language)
 
 
-def center_in(settings: Settings, language: str) -> articles.HelpCenter:
-    """The docs folder's help center in `language`, or a CommandError naming its languages."""
+def center_in(settings: Settings, language: str | None) -> articles.HelpCenter:
+    """The docs folder's help center in `language` (None: its first language), or a
+    CommandError naming its languages."""
     center = articles.load(settings.docs_dir)
+    if language is None:
+        return center
     if language not in center.editions:
         known = ", ".join(center.editions)
         raise CommandError(f"--lang {language}: the help center's languages are {known}")
     return center.in_language(language)
 
 
-def gaps(settings: Settings, limit: int, language: str = "en") -> dict[str, Any]:
+def gaps(settings: Settings, limit: int, language: str | None = None) -> dict[str, Any]:
     from kb_search.reports import gaps_report
 
     query_log = open_existing_log(settings)
     live = LiveIndex(settings.index_dir)
     try:
-        release = live.current()
-        in_language(release, language)
-        return gaps_report(query_log, release, limit, language)
+        index = in_language(live.current(), language)
+        return gaps_report(query_log, index, limit, index.language.code)
     finally:
         query_log.close()
         live.close()
@@ -183,8 +188,8 @@ def cmd_draft(args: argparse.Namespace) -> None:
     from kb_search.querylog.gaps import normalise
 
     settings = settings_from(args)
-    language = args.lang
-    center = center_in(settings, language)
+    center = center_in(settings, args.lang)
+    language = center.language
     report = gaps(settings, 500, language)
     groups = report["unanswered"] + report["no_click"]
     wanted = args.group.strip()
@@ -195,7 +200,7 @@ def cmd_draft(args: argparse.Namespace) -> None:
         None,
     )
     if group is None:
-        command = "kb gaps" if language == "en" else f"kb gaps --lang {language}"
+        command = "kb gaps" if args.lang is None else f"kb gaps --lang {language}"
         raise CommandError(
             f"no gap group '{wanted}': run `{command}` and give a number from the "
             "first list or a group key"
@@ -315,14 +320,14 @@ def cmd_explain(args: argparse.Namespace) -> None:
     settings = settings_from(args)
     live = LiveIndex(settings.index_dir)
     try:
-        index = live.current()
+        index = in_language(live.current(), args.lang)
         boosts, note = None, "off (KB_LEARNED_BOOSTS=off)"
         if settings.learned_boosts and settings.log_db and not settings.log_db.exists():
             note = "none yet: nothing has been searched"
         elif settings.learned_boosts:
             query_log = open_existing_log(settings)
             try:
-                boosts = LearnedBoosts(query_log.store).refresh(index)
+                boosts = LearnedBoosts(query_log.store, index.language.code).refresh(index)
             finally:
                 query_log.close()
             note = (
@@ -360,10 +365,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
         cases = read_cases(Path(args.queries))
     except (OSError, ValueError) as error:
         raise CommandError(str(error)) from None
-    center = articles.load(settings.docs_dir)
-    if args.lang not in center.editions:
-        raise CommandError(f"--lang must be one of: {', '.join(center.editions)}")
-    center = center.in_language(args.lang)
+    center = center_in(settings, args.lang)
     wanted = set(BASELINES) if "all" in (args.baseline or []) else set(args.baseline or [])
     results = {}
     encoder = encoder_for(settings)
@@ -392,7 +394,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
                 settings.docs_dir,
                 Path(folder) / "site",
                 out=io.StringIO(),
-                language=args.lang,
+                language=center.language,
             )
             results["lunr"] = baselines.material_search(site, center, cases)
     figures = {name: summary(evaluation, args.k) for name, evaluation in results.items()}
@@ -457,7 +459,7 @@ def setting_options(sub: argparse.ArgumentParser, names: Sequence[str]) -> None:
 def language_option(sub: argparse.ArgumentParser, what: str) -> None:
     """--lang: one of the help center's languages (store.yml's `languages`)."""
     sub.add_argument(
-        "--lang", default="en", metavar="CODE", help=f"{what}: a language code (default en)"
+        "--lang", metavar="CODE", help=f"{what}: a language code (default: the first in store.yml)"
     )
 
 
@@ -545,6 +547,7 @@ def parser() -> argparse.ArgumentParser:
     )
     explain_cmd.add_argument("words", nargs="+", help="the customer's words")
     explain_cmd.add_argument("--top", type=int, default=5, help="how many articles (default 5)")
+    language_option(explain_cmd, "the language searched")
     synonyms = commands.add_parser(
         "synonyms", help="Words customers use for articles, learned from the query log."
     )
@@ -565,9 +568,7 @@ def parser() -> argparse.ArgumentParser:
     )
     evaluation.add_argument("queries", help="CSV file with the columns query,expected_id")
     evaluation.add_argument("--docs", dest="docs_dir", help="the docs folder (default docs/)")
-    evaluation.add_argument(
-        "--lang", default="en", help="the language of the queries: its edition is searched"
-    )
+    language_option(evaluation, "the language of the queries: its edition is searched")
     evaluation.add_argument("--k", type=int, default=3, help="failures: not in the top k")
     evaluation.add_argument("--json", action="store_true", help="one JSON object")
     evaluation.add_argument(

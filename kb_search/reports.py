@@ -9,13 +9,17 @@ import io
 import re
 from typing import Any
 
+from babel import Locale
+
 from kb_search import search as engine
 from kb_search.querylog import QueryLog, to_dict
 from kb_search.querylog.events import DEFAULT_LANGUAGE, FEEDBACK_REASONS
 from kb_search.versions import OpenIndex
 
-# Languages by the name a writer reading the reports (in English) knows them by.
-LANGUAGE_NAMES = {"en": "English", "sv": "Swedish"}
+
+def language_name(code: str) -> str:
+    """A language by the name a writer reading the reports (in English) knows it: "Swedish"."""
+    return str(Locale.parse("en").languages.get(code, code))
 
 
 def gaps_report(
@@ -23,7 +27,7 @@ def gaps_report(
 ) -> dict[str, Any]:
     """One language's gap report, each group with the closest existing article in that
     language, if any (`index`: any index of the release; KeyError for a language it lacks)."""
-    index = index if index.language.code == language else index.in_language(language)
+    index = index.in_language(language)
     report = query_log.gaps(limit=limit, language=language)
     for group in [*report.unanswered, *report.no_click]:
         # A group without examples (written before examples had times) has only its key.
@@ -58,7 +62,7 @@ def _examples(group: dict[str, Any]) -> str:
 def _other_language(report: dict[str, Any]) -> str | None:
     """The name of a report's language other than English (whose reports say none)."""
     code = report.get("language", DEFAULT_LANGUAGE)
-    return None if code == DEFAULT_LANGUAGE else LANGUAGE_NAMES.get(code, code)
+    return None if code == DEFAULT_LANGUAGE else language_name(code)
 
 
 def table(report: dict[str, Any]) -> str:

@@ -40,6 +40,7 @@ from rapidfuzz.distance import OSA
 from kb_search.articles import Article, HelpCenter
 from kb_search.check import project_path
 from kb_search.querylog import LogStore
+from kb_search.schema import index_language
 from kb_search.sections import split_sections
 from kb_search.spelling import CUSTOMER_LANGUAGES, is_real_word
 from kb_search.synonyms import Synonyms, load_synonyms
@@ -106,15 +107,6 @@ def _texts(article: Article) -> list[str]:
     ]
 
 
-def _analysis(center: HelpCenter) -> Language:
-    """The help center's language, reading compounds and definite forms through the words of
-    its published articles as its index does: "paketet" is a word the article with "paket"
-    has, not one it lacks."""
-    plain = language_of(center.language)
-    words = {w for a in center.published for text in _texts(a) for w in plain.words(text)}
-    return plain.with_vocabulary(words)
-
-
 def _article_words(
     article: Article, synonyms: Synonyms, analysis: Language
 ) -> tuple[set[str], set[str]]:
@@ -136,7 +128,7 @@ def suggest(center: HelpCenter, store: LogStore) -> list[Suggestion]:
     failed = {search_id for search_id, _, _ in rephrased}
     # Both lists have the searches that found nothing and were said again.
     rows = dict.fromkeys([*store.evidence(FOLLOW_UP_MINUTES, code), *rephrased])
-    plain, analysis = language_of(code), _analysis(center)
+    plain, analysis = language_of(code), index_language(center)
     synonyms = load_synonyms(center.docs_dir, plain)
     known: dict[str, tuple[set[str], set[str]]] = {}
     evidence: dict[tuple[str, str], _Evidence] = defaultdict(_Evidence)
@@ -199,7 +191,7 @@ def _has(known: tuple[set[str], set[str]], word: str, analysis: Language) -> boo
     stems, words = known
     if set(analysis.stems(word)) & stems:
         return True
-    return not is_real_word(word) and any(
+    return not is_real_word(word, analysis.code) and any(
         w[:1] == word[:1] and OSA.distance(word, w, score_cutoff=1) <= 1 for w in words
     )
 

@@ -56,6 +56,8 @@ class Language:
     definite_endings: tuple[str, ...] = ()
     # Words written together that customers also write apart (Swedish compounds).
     compounds: bool = False
+    # Endings that are words too, never a compound's last part ("chatt-ar" is no "tar").
+    not_parts: frozenset[str] = frozenset()
     # The help center's own words, through which endings and compounds are read.
     known: frozenset[str] = frozenset()
     _charset: dict[int, str] = field(init=False, repr=False, compare=False)
@@ -137,7 +139,12 @@ class Language:
         """A definite form as its word, when the help center uses that word ("paketet")."""
         for ending in self.definite_endings:
             base = word[: -len(ending)]
-            if word.endswith(ending) and len(base) >= MIN_PART and base in self.known:
+            if (
+                word.endswith(ending)
+                and len(base) >= MIN_PART
+                and base in self.known
+                and base not in self.stop_words  # "varan" is no "var", "mitten" no "mitt"
+            ):
                 return base
         return word
 
@@ -147,28 +154,44 @@ class Language:
         "leveransadress" -> ["leverans", "adress"]; a linking "s" is allowed between them
         ("betalningssätt" -> ["betalning", "sätt"]); up to three parts.
         """
-        if not self.compounds or len(word) < 2 * MIN_PART:
+        if not self.compounds or len(word) < 2 * MIN_PART or everyday(word, self.code):
             return []
+        return self._split(word, depth)
+
+    def _split(self, word: str, depth: int) -> list[str]:
         for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):
             head, tail = word[:cut], word[cut:]
             if head not in self.known or head in self.stop_words:
                 continue
             for rest in (tail, tail[1:] if tail.startswith("s") and head[-1] != "s" else ""):
-                if len(rest) < MIN_PART or rest in self.stop_words:
+                if len(rest) < MIN_PART or rest in self.stop_words or rest in self.not_parts:
                     continue
                 if rest in self.known or self.base_form(rest) != rest:
                     return [head, self.base_form(rest)]
-                if depth > 1 and (more := self.parts(rest, depth - 1)):
+                if depth > 1 and (more := self._split(rest, depth - 1)):
                     return [head, *more]
         return []
 
 
 # The shortest word a compound's part or a definite form's base may be: "tid" in "leveranstid".
 MIN_PART = 3
+# A word this common in everyday text of its language is a word of its own, not a compound:
+# "alltid" is not "all" + "tid", "kommer" not "kom" + "mer" (wordfreq's Zipf scale; "presentkort"
+# 3.49 and "leveransadress" 1.71 are split, "adresser" 3.69 and "alltid" 5.93 are not).
+EVERYDAY_ZIPF = 3.5
+
+
+@functools.lru_cache(maxsize=50_000)
+def everyday(word: str, code: str) -> bool:
+    """Whether `word` is a common word of language `code`."""
+    import wordfreq  # its lists load on first use, not with every `kb` command
+
+    return bool(wordfreq.zipf_frequency(word, code) >= EVERYDAY_ZIPF)
 
 
 class WordPartsFilter(Filter):  # type: ignore[misc]
-    """Each word as its base form, then its compound parts at the same position."""
+    """Each word as its base form, then its compound parts (as the words after it: the stop
+    filter numbers positions again, the same when indexing and searching)."""
 
     def __init__(self, language: Language) -> None:
         self.language = language
@@ -187,7 +210,9 @@ class WordPartsFilter(Filter):  # type: ignore[misc]
                 yield extra
 
 
-@functools.cache  # building an analyzer chain costs more than analysing a short query
+# Building an analyzer chain costs more than analysing a short query; a few kept, since each
+# release's Swedish language carries its own vocabulary.
+@functools.lru_cache(maxsize=16)
 def _analyzer(language: Language, kind: str) -> Analyzer:
     return language.word_analyzer() if kind == "words" else language.index_analyzer()
 
@@ -235,9 +260,12 @@ SWEDISH = Language(
     keep_letters="åäö",  # "får" is not "far", "hår" is not "har"
     definite_endings=("arna", "erna", "orna", "en", "et", "an", "n", "t"),
     compounds=True,
+    not_parts=frozenset("ar er or na ade are ande dra era mer par ser tar".split()),
 )
 
 LANGUAGES = {language.code: language for language in (ENGLISH, SWEDISH)}
+# The language of a help center that names none, and of log events from before languages.
+DEFAULT_LANGUAGE = ENGLISH.code
 
 
 def language(code: str) -> Language:

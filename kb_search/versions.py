@@ -240,11 +240,11 @@ class OpenIndex:
     def open(cls, folder: Path) -> OpenIndex:
         """The release in `folder` with its other languages' indexes."""
         opened = cls._open_one(folder)
-        opened.editions[opened.language.code] = opened
         try:
             languages = folder / LANGUAGES_DIR
             for sub in sorted(languages.iterdir()) if languages.is_dir() else []:
                 edition = cls._open_one(sub)
+                edition.editions = opened.editions  # one mapping: each finds the others
                 opened.editions[edition.language.code] = edition
         except BaseException:
             opened.close()
@@ -296,6 +296,7 @@ class OpenIndex:
 
     def __post_init__(self) -> None:
         self.categories = frozenset(r["category"] for r in self.records.values())
+        self.editions.setdefault(self.language.code, self)
         self.title_words = {i: self.language.words(r["title"]) for i, r in self.records.items()}
         typed: dict[str, set[str]] = {}
         for word in self.vocabulary:
@@ -309,7 +310,7 @@ class OpenIndex:
 
     def in_language(self, code: str) -> OpenIndex:
         """This release's index of language `code` (KeyError when it has none)."""
-        return self if code == self.language.code else self.editions[code]
+        return self.editions[code]
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:
@@ -337,11 +338,10 @@ class OpenIndex:
                 self._cache.popitem(last=False)
 
     def close(self) -> None:
-        for edition in self.editions.values():
-            if edition is not self:
-                edition.close()
-        with self._lock:
-            self._searcher.close()
+        """Close the release: every language's index."""
+        for edition in {id(e): e for e in (self, *self.editions.values())}.values():
+            with edition._lock:
+                edition._searcher.close()
 
 
 class LiveIndex:

@@ -145,3 +145,16 @@ def test_swedish_search_tests_run_against_the_swedish_index(project: Path) -> No
     assert found[0].startswith(f"{prefix}'{swedish.title}' in the top 3"), found
     # What ranked above it are Swedish articles: the Swedish index answered.
     assert "ranked above it: " in found[0] and "Refund" not in found[0]
+
+
+def test_a_shallow_clone_says_nothing_about_commit_dates(tmp_path: Path) -> None:
+    """In a shallow clone (CI's) every file's last commit would seem to be the newest one."""
+    from tests.conftest import ROOT
+
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{ROOT}", str(clone)],
+        check=True,
+        capture_output=True,
+    )
+    assert last_commit_date(clone / "docs" / "orders" / "track-your-order.md") is None

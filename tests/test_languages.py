@@ -165,6 +165,8 @@ def test_a_swedish_search_that_finds_nothing_offers_the_english_articles(
     assert found["elsewhere"]["results"][0]["url"] == "products/product-care/"
     english = client.get("/api/search", params={"q": "dry cleaning"}).json()
     assert english["elsewhere"] is None
+    typing = {"q": "dry cleaning", "lang": "sv", "typing": "1"}
+    assert client.get("/api/search", params=typing).json()["elsewhere"] is None
 
 
 def test_a_missing_page_under_sv_is_the_swedish_404(client: TestClient) -> None:
@@ -189,3 +191,13 @@ def test_a_swedish_click_and_feedback_are_logged_as_swedish(client: TestClient) 
     assert logged(client, "SELECT article_id, language FROM feedback") == [(str(article), "sv")]
     wrong = client.post("/api/feedback", json={**feedback, "lang": ["sv"]})
     assert wrong.status_code == 400 and wrong.json()["error"] == "lang must be text"
+
+
+def test_a_special_days_hours_are_written_once_and_its_name_in_each_language(
+    tmp_path: Path,
+) -> None:
+    project = copy_project(tmp_path / "project")
+    store = project / "docs" / "store.yml"
+    store.write_text(store.read_text().replace('hours: "08:00-16:00"', 'hours: "09:00-13:00"', 1))
+    swedish = load(project / "docs").in_language("sv").store["special_days"]
+    assert swedish == [{"date": "12-23", "hours": "09:00-13:00", "name": "Dagen före julafton"}]

@@ -101,7 +101,7 @@ def test_swedish_searches_are_grouped_by_the_swedish_analysis(querylog: QueryLog
 
     groups = {g.key: g.count for g in querylog.gaps(language="sv").unanswered}
     assert groups["presentinslagning"] == 2
-    assert groups["returner"] == 1 and groups["far returner"] == 1
+    assert groups["får returner"] == 1 and groups["far returner"] == 1
 
 
 def test_searches_no_one_clicked_are_reported_per_language(querylog: QueryLog) -> None:

@@ -14,6 +14,7 @@ import pytest
 from markupsafe import Markup
 
 from hooks.strings import filters
+from kb_search.articles import load
 from kb_search.strings import (
     STRINGS_FILE,
     StringsError,
@@ -230,3 +231,18 @@ def test_the_english_site_still_shows_every_english_string(built_site: Path) -> 
     assert '<html lang="en"' in home
     scripts = json.loads(re.findall(r'id="kb-strings">(.*?)</script>', home)[0])
     assert scripts == dict(script_strings("en"))
+
+
+def test_each_shop_and_edition_is_named_after_its_own_store() -> None:
+    from mkdocs.config import load_config
+
+    names = {}
+    for docs, language in (("docs", "sv"), ("tests/relevance/second-shop/docs", "en")):
+        config = load_config(str(ROOT / "mkdocs.yml"), docs_dir=str(ROOT / docs))
+        config.theme["language"] = language
+        config = config.plugins.on_config(config)
+        names[docs] = (config.site_name, config.site_description)
+    assert names["docs"][0] == "Ellery & Birch hjälpcenter"
+    second = load(ROOT / "tests/relevance/second-shop/docs").store["name"]
+    assert names["tests/relevance/second-shop/docs"][0] == f"{second} Help Center"
+    assert second in names["tests/relevance/second-shop/docs"][1]

@@ -89,3 +89,15 @@ def test_swedish_reads_compounds_and_definite_forms_through_the_help_centers_wor
     assert SWEDISH.stems("paketet") == ["paketet"]  # without the words: as Snowball has it
     assert swedish.parts("storlek") == []  # "stor" + "lek": "lek" is no word of the help center
     assert swedish.without_own_letters("återbetalning") == "aterbetalning"
+
+
+def test_swedish_leaves_everyday_words_and_stop_words_whole() -> None:
+    from kb_search.text import SWEDISH
+
+    words = [*SWEDISH_WORDS, "all", "tid", "kom", "mer", "chatt", "tar", "vara", "varan", "ska"]
+    swedish = SWEDISH.with_vocabulary(words)
+    for everyday in ("alltid", "kommer", "skapar"):  # not all + tid, kom + mer, ska + par
+        assert swedish.parts(everyday) == [], everyday
+    assert swedish.parts("chattar") == []  # "-ar" is an ending: no chatt + "tar"
+    # "varan" (the item) is not read as "vara" (to be), a stop word: it stays a word.
+    assert swedish.stems("varan") == ["varan"]

@@ -14,9 +14,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from kb_search.strings import strings
+from kb_search.text import DEFAULT_LANGUAGE
 
-# Events from before the help center had languages, and every event that names none.
-DEFAULT_LANGUAGE = "en"
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "FEEDBACK_REASONS",
+    "ClickEvent",
+    "FeedbackEvent",
+    "SearchEvent",
+    "iso",
+]
 
 
 def _now() -> datetime:

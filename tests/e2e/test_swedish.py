@@ -188,3 +188,17 @@ def test_not_helpful_in_swedish_is_thanked_in_swedish_and_logged_as_swedish(
         (missing,),
     )
     assert rows == [(str(article.id), 0, "unclear", "sv")]
+
+
+def test_a_swedish_search_with_no_swedish_answer_offers_the_english_article_marked_english(
+    swedish_phone: Page, live_site: str, center: HelpCenter
+) -> None:
+    swedish_phone.goto(live_site + "/sv/search/?q=dry+cleaning")
+    card = swedish_phone.locator(".kb-result").first
+    expect(card).to_have_attribute("lang", "en")
+    english = edition_article(center, "products/product-care.md")
+    link = card.locator("a.kb-result__link")
+    expect(link).to_have_text(english.title)
+    expect(link).to_have_attribute("hreflang", "en")
+    assert urlsplit(link.get_attribute("href") or "").path == "/" + english.url
+    expect(swedish_phone.locator(".kb-search-page__meta")).to_contain_text("engelska")
