@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,27 +121,25 @@ def open_existing_log(settings: Settings) -> QueryLog:
     return open_log(settings)
 
 
-def in_language(release: OpenIndex, language: str | None) -> OpenIndex:
-    """The release's index of `language` (None: its first language's), or a CommandError
-    naming the languages it has."""
-    if language is None:
-        return release
-    if language not in release.editions:
-        known = ", ".join(release.editions)
+def known_language(languages: Collection[str], language: str | None) -> None:
+    """A CommandError naming the help center's languages, unless `language` is one (or None:
+    its first)."""
+    if language is not None and language not in languages:
+        known = ", ".join(languages)
         raise CommandError(f"--lang {language}: the help center's languages are {known}")
-    return release.in_language(language)
+
+
+def in_language(release: OpenIndex, language: str | None) -> OpenIndex:
+    """The release's index of `language` (None: its first language's)."""
+    known_language(release.editions, language)
+    return release if language is None else release.in_language(language)
 
 
 def center_in(settings: Settings, language: str | None) -> articles.HelpCenter:
-    """The docs folder's help center in `language` (None: its first language), or a
-    CommandError naming its languages."""
+    """The docs folder's help center in `language` (None: its first language)."""
     center = articles.load(settings.docs_dir)
-    if language is None:
-        return center
-    if language not in center.editions:
-        known = ", ".join(center.editions)
-        raise CommandError(f"--lang {language}: the help center's languages are {known}")
-    return center.in_language(language)
+    known_language(center.editions, language)
+    return center if language is None else center.in_language(language)
 
 
 def gaps(settings: Settings, limit: int, language: str | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pytest
 
 from kb_search.querylog import QueryLog, SearchEvent, to_dict
 from kb_search.querylog.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore
+from tests.querylog.test_sqlite import rows
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SEEN = "2026-10-01T00:00:00.000000+00:00"
@@ -38,13 +39,6 @@ def search(
         at=at,
         language=language,
     )
-
-
-def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(path) as conn:
-        found = conn.execute(sql).fetchall()
-    conn.close()
-    return found
 
 
 @pytest.fixture
