@@ -201,3 +201,16 @@ def test_a_special_days_hours_are_written_once_and_its_name_in_each_language(
     store.write_text(store.read_text().replace('hours: "08:00-16:00"', 'hours: "09:00-13:00"', 1))
     swedish = load(project / "docs").in_language("sv").store["special_days"]
     assert swedish == [{"date": "12-23", "hours": "09:00-13:00", "name": "Dagen före julafton"}]
+
+
+def test_the_offline_search_of_swedish_pages_is_a_swedish_lunr_index(built_site: Path) -> None:
+    import json
+
+    swedish = json.loads((built_site / "sv" / "search" / "search_index.json").read_text())
+    english = json.loads((built_site / "search" / "search_index.json").read_text())
+    assert swedish["config"]["lang"] == ["sv"] and english["config"]["lang"] == ["en"]
+    assert (
+        built_site / "sv" / "assets" / "javascripts" / "lunr" / "min" / "lunr.sv.min.js"
+    ).is_file()
+    titles = {doc["title"] for doc in swedish["docs"]}
+    assert "Paketet har inte kommit" in titles and "Parcel not received" not in titles
