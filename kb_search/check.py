@@ -9,6 +9,7 @@ only, and a translation older than the article it translates, are warnings.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import posixpath
 import re
@@ -308,13 +309,18 @@ def last_commit_date(path: Path) -> dt.date | None:
     """The day of the last commit of `path` (git log -1 --format=%cs); None without git, outside
     a repository, for a file never committed, and in a shallow clone (CI's), where every file's
     last commit would seem to be the newest one."""
-    if _git(path.parent, "rev-parse", "--is-shallow-repository") != "false":
+    if _shallow_or_no_git(path.parent):
         return None
     text = _git(path.parent, "log", "-1", "--format=%cs", "--", path.name)
     try:
         return dt.date.fromisoformat(text) if text else None
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=64)  # asked once a folder, not once an article
+def _shallow_or_no_git(folder: Path) -> bool:
+    return _git(folder, "rev-parse", "--is-shallow-repository") != "false"
 
 
 def _git(folder: Path, *arguments: str) -> str | None:

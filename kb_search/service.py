@@ -53,8 +53,10 @@ class Service:
         self.limiter = RateLimiter(settings.rate_limit)
         self.search_log_limiter = RateLimiter(settings.log_searches_per_minute)
         self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
-        # The word lists load now, not in a customer's first search.
-        spelling.is_real_word("")
+        # The word lists load now, not in a customer's first search in a language.
+        for analysis in LANGUAGES.values():
+            spelling.is_real_word("", analysis.code)
+            analysis.parts("everyday")  # a compound-reading language's everyday words
         redact("I'm Anna")
         # At most this many searches compute at once, in threads of their own.
         self.search_threads = anyio.CapacityLimiter(settings.search_threads)
