@@ -24,6 +24,7 @@ from starlette.schemas import SchemaGenerator
 from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from kb_search import dashboard
 from kb_search import search as engine
 from kb_search.boosts import refresh_regularly
 from kb_search.compression import Compression
@@ -190,6 +191,7 @@ def _search(request: Request) -> Response:
             answer.corrected,
             session,
             language=index.language.code,
+            topic=category or (answer.results[0].category if answer.results else None),
         )
         svc.log_search(request, event)
     return JSONResponse(
@@ -278,6 +280,11 @@ async def api_click(request: Request) -> Response:
               search_id: {$ref: '#/components/schemas/SearchId'}
               article_id: {$ref: '#/components/schemas/ArticleId'}
               lang: {$ref: '#/components/schemas/Language'}
+              position:
+                type: integer
+                minimum: 1
+                maximum: 100
+                description: the result's place in the list it was opened from, from 1
     responses:
       200: {$ref: '#/components/responses/Logged'}
       400: {$ref: '#/components/responses/BadRequest'}
@@ -290,11 +297,57 @@ async def api_click(request: Request) -> Response:
     """
     svc = service(request)
     svc.rate_limit(request)
-    data = await json_body(request, {"search_id", "article_id", "lang"})
+    data = await json_body(request, {"search_id", "article_id", "lang", "position"})
     search_id = search_id_param(data.get("search_id"))
     index = edition_of(await run_in_threadpool(svc.open_index), data)
     article = article_id(index, data.get("article_id"))
-    log_safely("click", svc.log.record_click, search_id, article, language=index.language.code)
+    position = data.get("position")
+    if position is not None and (
+        not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= 100
+    ):
+        raise ApiError(400, "position must be a whole number from 1 to 100")
+    log_safely(
+        "click",
+        svc.log.record_click,
+        *(search_id, article, index.language.code, position),
+        topic=index.records[article]["category"],
+    )
+    return JSONResponse({"ok": True})
+
+
+async def api_contact(request: Request) -> Response:
+    """
+    summary: A visit that searched went on to the contact page or a contact channel.
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema:
+            type: object
+            additionalProperties: false
+            required: [session]
+            properties:
+              session: {$ref: '#/components/schemas/Session'}
+              lang: {$ref: '#/components/schemas/Language'}
+    responses:
+      200: {$ref: '#/components/responses/Logged'}
+      400: {$ref: '#/components/responses/BadRequest'}
+      403: {$ref: '#/components/responses/ForeignOrigin'}
+      413: {$ref: '#/components/responses/TooLarge'}
+      415: {$ref: '#/components/responses/NotJson'}
+      429: {$ref: '#/components/responses/TooManyRequests'}
+      500: {$ref: '#/components/responses/ServerError'}
+      503: {$ref: '#/components/responses/Unavailable'}
+    """
+    svc = service(request)
+    svc.rate_limit(request)
+    data = await json_body(request, {"session", "lang"})
+    session = data.get("session")
+    if not isinstance(session, str):
+        raise ApiError(400, "session must be the visit's id its searches sent")
+    session_param(session)
+    index = edition_of(await run_in_threadpool(svc.open_index), data)
+    log_safely("contact", svc.log.record_contact, session, index.language.code)
     return JSONResponse({"ok": True})
 
 
@@ -350,6 +403,7 @@ async def api_feedback(request: Request) -> Response:
         svc.log.record_feedback,
         *(article, helpful, missing, search_id, reason),
         language=index.language.code,
+        topic=index.records[article]["category"],
     )
     return JSONResponse({"ok": True})
 
@@ -618,6 +672,18 @@ def components(settings: Settings, index: OpenIndex | None) -> dict[str, Any]:
                     "last_seen": {"type": "string", "format": "date-time"},
                     "examples": {"type": "array", "items": {"type": "string"}},
                     "closest_article": {"type": "string", "nullable": True},
+                    "mark": {
+                        "type": "object",
+                        "nullable": True,
+                        "description": "a writer marked it answered by an article, or noise",
+                        "additionalProperties": False,
+                        "required": ["state", "article_id", "at"],
+                        "properties": {
+                            "state": {"type": "string", "enum": ["answered", "dismissed"]},
+                            "article_id": {"type": "string", "nullable": True},
+                            "at": {"type": "string", "format": "date-time"},
+                        },
+                    },
                 },
             },
         },
@@ -672,10 +738,12 @@ def routes(site: ReleaseSite) -> list[BaseRoute]:
         ApiRoute("/api/suggest", api_suggest, methods=["GET"]),
         ApiRoute("/api/click", api_click, methods=["POST"]),
         ApiRoute("/api/feedback", api_feedback, methods=["POST"]),
+        ApiRoute("/api/contact", api_contact, methods=["POST"]),
         ApiRoute("/api/gaps", api_gaps, methods=["GET"]),
         ApiRoute("/api/openapi.json", openapi, methods=["GET"], include_in_schema=False),
         ApiRoute("/healthz", healthz, methods=["GET"]),
         Mount("/api", app=api_not_found),  # any other path under /api/, with any method
+        *dashboard.routes(),
         Mount("/", site),
     ]
 
@@ -725,5 +793,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes(ReleaseSite(lambda scope: _service(scope).site_files())),
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            dashboard.SignInFirst: dashboard.sign_in_first,
+            Exception: server_error,
+        },
     )

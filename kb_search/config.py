@@ -112,14 +112,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "admin_token",
         "",
-        "Token for admin endpoints (`/api/gaps`), sent as "
-        "`Authorization: Bearer <token>`. Empty: admin endpoints always answer 401.",
+        "Token for the dashboard (`/admin/`: typed once into its sign-in form) and the admin "
+        "endpoints (`/api/gaps`: sent as `Authorization: Bearer <token>`). Empty: the dashboard "
+        "is off and admin endpoints always answer 401.",
     ),
     Setting(
         "log_retention_days",
         "90",
         "Logged searches, clicks, feedback and example texts older than this are deleted, and so "
         "is a group of unanswered searches nobody has searched for since.",
+        _positive_int,
+    ),
+    Setting(
+        "figures_retention_days",
+        "731",
+        "The dashboard's daily figures (counts per day, language, category, normalised search "
+        "and article; no customer's own words) and the writers' gap marks are kept this long; "
+        "at least KB_LOG_RETENTION_DAYS.",
         _positive_int,
     ),
     Setting("log_searches", "on", "Log searches, clicks and feedback (on/off).", _flag),
@@ -231,6 +240,7 @@ class Settings:
     port: int
     admin_token: str
     log_retention_days: int
+    figures_retention_days: int
     log_searches: bool
     rate_limit: int
     log_searches_per_minute: int

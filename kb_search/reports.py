@@ -51,6 +51,7 @@ CSV_COLUMNS = (
     "last_seen",
     "examples",
     "closest_article",
+    "mark",
     "language",  # last: a sheet of English and Swedish gaps pasted together stays apart
 )
 
@@ -65,6 +66,16 @@ def _other_language(report: dict[str, Any]) -> str | None:
     return None if code == DEFAULT_LANGUAGE else language_name(code)
 
 
+def mark_text(group: dict[str, Any]) -> str:
+    """ " [answered by article 12 on 2026-11-03]", " [dismissed]", or "": a writer's mark."""
+    mark = group.get("mark")
+    if not mark:
+        return ""
+    if mark["state"] == "dismissed":
+        return f" [dismissed as noise on {mark['at'][:10]}]"
+    return f" [answered by article {mark['article_id']} on {mark['at'][:10]}]"
+
+
 def table(report: dict[str, Any]) -> str:
     lines = []
     if name := _other_language(report):
@@ -76,7 +87,7 @@ def table(report: dict[str, Any]) -> str:
             closest = group.get("closest_article") or "-"
             lines.append(
                 f"  {number:>5}  {group['count']:>5}  {group['last_seen'][:10]}  "
-                f"{closest:>7}  {group['key']}: {_examples(group)}"
+                f"{closest:>7}  {group['key']}: {_examples(group)}{mark_text(group)}"
             )
         if not report[kind]:
             lines.append("  (none)")
@@ -109,7 +120,8 @@ def as_csv(report: dict[str, Any]) -> str:
     writer.writeheader()
     for kind, _ in KINDS:
         for number, group in enumerate(report[kind], 1):
-            row = {**group, "key": _cell(group["key"]), "examples": _cell(_examples(group))}
+            row = {**group, "key": _cell(group["key"]), "examples": _cell(_examples(group)),
+                   "mark": mark_text(group).strip(" []")}  # fmt: skip
             language = report.get("language", DEFAULT_LANGUAGE)
             writer.writerow({**row, "kind": kind, "number": number, "language": language})
     return out.getvalue()
@@ -131,7 +143,7 @@ def markdown(report: dict[str, Any]) -> str:
             examples = _md(_examples(group))
             lines.append(
                 f"| {number} | {group['count']} | {group['last_seen'][:10]} | "
-                f"{group.get('closest_article') or '-'} | {examples} |"
+                f"{group.get('closest_article') or '-'} | {examples}{_md(mark_text(group))} |"
             )
         lines.append("")
     lines += ["### Articles marked not helpful", ""]

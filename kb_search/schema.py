@@ -116,6 +116,10 @@ def article_record(
         "category_title": category_title,
         "reply": article.reply,
         "permalink": url_prefix + article.permalink,
+        # The searches it answers and when it was last reviewed: the dashboard takes a
+        # published `kb draft` article as the answer to the gap its searches came from.
+        "queries": list(article.queries),
+        "reviewed": article.reviewed.isoformat(),
         # So a search can pick the section to link to without analysing the article again.
         "sections": sections,
     }

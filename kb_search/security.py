@@ -53,6 +53,11 @@ def site_policy(script_hashes: list[str], connect: tuple[str, ...] = ()) -> str:
 
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# The dashboard runs no script at all; its one stylesheet is its own.
+ADMIN_POLICY = (
+    "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self';"
+    " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 class SecurityHeaders:
@@ -69,14 +74,18 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_api = scope["path"].startswith("/api/") or scope["path"] == "/healthz"
+        path = scope["path"]
+        is_api = path.startswith("/api/") or path == "/healthz"
+        is_admin = path == "/admin" or path.startswith("/admin/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 # The policy of the release that served the page (a switch may come between).
                 page_policy = scope.get(POLICY_KEY) or self.site_policy(scope)
-                headers["Content-Security-Policy"] = API_POLICY if is_api else page_policy
+                headers["Content-Security-Policy"] = (
+                    API_POLICY if is_api else ADMIN_POLICY if is_admin else page_policy
+                )
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
                 headers["Referrer-Policy"] = "same-origin"
@@ -101,5 +110,12 @@ class RateLimiter:
         """0 when the request may go ahead (and counts it), else the seconds until it may."""
         if self._limiter.hit(self._item, client):
             return 0
+        return self._reset(client)
+
+    def waiting(self, client: str) -> int:
+        """0 when the client has hits left (and counts none), else the seconds until it has."""
+        return 0 if self._limiter.test(self._item, client) else self._reset(client)
+
+    def _reset(self, client: str) -> int:
         reset = self._limiter.get_window_stats(self._item, client).reset_time
         return max(1, math.ceil(reset - time.time()))

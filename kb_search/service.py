@@ -33,6 +33,7 @@ from kb_search.versions import IndexUnavailable, LiveIndex, OpenIndex
 log = logging.getLogger("kb_search.app")
 T = TypeVar("T")
 PURGE_EVERY_SECONDS = 6 * 3600
+WRONG_TOKENS_PER_MINUTE = 5  # sign-in attempts with a wrong admin token, per client
 _NO_SITE_POLICY = site_policy([])
 
 
@@ -52,6 +53,7 @@ class Service:
         )
         self.limiter = RateLimiter(settings.rate_limit)
         self.search_log_limiter = RateLimiter(settings.log_searches_per_minute)
+        self.sign_in_limiter = RateLimiter(WRONG_TOKENS_PER_MINUTE)  # the dashboard's
         self.encoder = load_encoder(settings.model_dir) if settings.semantic_weight else None
         # The word lists load now, not in a customer's first search in a language.
         for analysis in LANGUAGES.values():

@@ -22,14 +22,23 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from kb_search.querylog import gaps
-from kb_search.querylog.events import DEFAULT_LANGUAGE, ClickEvent, FeedbackEvent, SearchEvent
+from kb_search.querylog.daily import FIGURES_RETENTION_DAYS
+from kb_search.querylog.events import (
+    DEFAULT_LANGUAGE,
+    ClickEvent,
+    ContactEvent,
+    FeedbackEvent,
+    SearchEvent,
+)
 from kb_search.querylog.gaps import ArticleFeedback, GapFigures, GapGroup, GapReport, to_dict
+from kb_search.querylog.insights import InsightFigures
 from kb_search.querylog.sqlite import SQLiteStore
 from kb_search.querylog.writer import BatchingWriter, EventStore
 
 __all__ = [
     "ArticleFeedback",
     "ClickEvent",
+    "ContactEvent",
     "FeedbackEvent",
     "GapGroup",
     "GapReport",
@@ -42,7 +51,7 @@ __all__ = [
 ]
 
 
-class LogStore(EventStore, GapFigures, Protocol):
+class LogStore(EventStore, GapFigures, InsightFigures, Protocol):
     """A storage backend: takes the writer's batches and answers with raw figures."""
 
     def evidence(
@@ -54,7 +63,10 @@ class LogStore(EventStore, GapFigures, Protocol):
     def click_counts(
         self, since: datetime, min_visits: int, language: str = ...
     ) -> list[tuple[str, str | None, int, str | None]]: ...
-    def purge(self, cutoff: datetime) -> int: ...
+    def purge(self, cutoff: datetime, figures_cutoff: datetime | None = None) -> int: ...
+    def mark_gap(
+        self, language: str, key: str, state: str | None, article: str | None, at: datetime
+    ) -> None: ...
     def describe(self) -> dict[str, Any]: ...
 
 
@@ -100,11 +112,28 @@ class _NoStore:
     ) -> list[tuple[str, str | None, int, str | None]]:
         return []
 
-    def purge(self, cutoff: datetime) -> int:
+    def purge(self, cutoff: datetime, figures_cutoff: datetime | None = None) -> int:
         return 0
 
     def describe(self) -> dict[str, Any]:
         return {}
+
+    def _nothing(self, *_: Any) -> list[Any]:
+        return []
+
+    day_figures = form_figures = gap_forms = form_days = article_figures = _nothing
+
+    def latest_queries(self, *_: Any) -> dict[str, str]:
+        return {}
+
+    def missing_texts(self, *_: Any) -> dict[str, list[str]]:
+        return {}
+
+    def gap_marks(self, language: str) -> dict[str, tuple[str, str | None, datetime]]:
+        return {}
+
+    def mark_gap(self, *_: Any) -> None:
+        raise ValueError("the query log is off (KB_LOG_SEARCHES=off): nothing to mark")
 
 
 @dataclass
@@ -113,19 +142,35 @@ class QueryLog:
 
     store: LogStore
     retention_days: int = 90
+    figures_retention_days: int = FIGURES_RETENTION_DAYS  # the daily figures, and gap marks
 
     def __post_init__(self) -> None:
         if self.retention_days < 1:
             raise ValueError(f"retention_days must be at least 1, not {self.retention_days}")
+        if self.figures_retention_days < self.retention_days:
+            raise ValueError(
+                f"figures_retention_days ({self.figures_retention_days}) must be at least"
+                f" retention_days ({self.retention_days})"
+            )
         self.writer = BatchingWriter(self.store)
 
     def record_search(self, event: SearchEvent) -> None:
         self.writer.record(event)
 
     def record_click(
-        self, search_id: str, article_id: str, language: str = DEFAULT_LANGUAGE
+        self,
+        search_id: str,
+        article_id: str,
+        language: str = DEFAULT_LANGUAGE,
+        position: int | None = None,
+        topic: str | None = None,
     ) -> None:
-        self.writer.record(ClickEvent(search_id, article_id, language=language))
+        event = ClickEvent(search_id, article_id, language=language, position=position,
+                           topic=topic)  # fmt: skip
+        self.writer.record(event)
+
+    def record_contact(self, session: str, language: str = DEFAULT_LANGUAGE) -> None:
+        self.writer.record(ContactEvent(session, language=language))
 
     def record_feedback(
         self,
@@ -135,8 +180,10 @@ class QueryLog:
         search_id: str | None = None,
         reason: str | None = None,
         language: str = DEFAULT_LANGUAGE,
+        topic: str | None = None,
     ) -> None:
-        event = FeedbackEvent(article_id, helpful, missing, search_id, reason, language=language)
+        event = FeedbackEvent(article_id, helpful, missing, search_id, reason, language=language,
+                              topic=topic)  # fmt: skip
         self.writer.record(event)
 
     def flush(self, timeout: float | None = None) -> bool:
@@ -157,9 +204,11 @@ class QueryLog:
         return gaps.report(self.store, limit, language)
 
     def purge(self, now: datetime | None = None) -> int:
-        """Delete every row and every text older than the retention period."""
-        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.retention_days)
-        return self.store.purge(cutoff)
+        """Delete every row and every text older than the retention period, and the daily
+        figures older than theirs."""
+        now = now or datetime.now(UTC)
+        cutoff = now - timedelta(days=self.retention_days)
+        return self.store.purge(cutoff, now - timedelta(days=self.figures_retention_days))
 
     def health(self) -> dict[str, Any]:
         return {"backend": self.store.name, **vars(self.writer.health()), **self.store.describe()}
@@ -172,6 +221,8 @@ class LogSettings(Protocol):
     def log_url(self) -> str: ...
     @property
     def log_retention_days(self) -> int: ...
+    @property
+    def figures_retention_days(self) -> int: ...
     @property
     def log_searches(self) -> bool: ...
 
@@ -187,8 +238,8 @@ def sqlite_path(url: str) -> Path | None:
 def open_log(settings: LogSettings) -> QueryLog:
     """The log the settings name; one that stores nothing when logging is off."""
     if not settings.log_searches:
-        return QueryLog(_NoStore(), settings.log_retention_days)
+        return QueryLog(_NoStore(), settings.log_retention_days, settings.figures_retention_days)
     path = sqlite_path(settings.log_url)
     if path is None:
         raise ValueError(f"KB_LOG_URL {settings.log_url!r}: only sqlite:/// is supported yet")
-    return QueryLog(SQLiteStore(path), settings.log_retention_days)
+    return QueryLog(SQLiteStore(path), settings.log_retention_days, settings.figures_retention_days)

@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "FEEDBACK_REASONS",
     "ClickEvent",
+    "ContactEvent",
     "FeedbackEvent",
     "SearchEvent",
     "iso",
@@ -45,12 +46,14 @@ class SearchEvent:
     session: str | None = None  # a random id from the client, never an IP or cookie
     at: datetime = field(default_factory=_now)
     language: str = DEFAULT_LANGUAGE  # the edition searched: its analyzer groups the search
+    # The category the dashboard counts it under: its filter, else its first result's.
+    topic: str | None = None
 
     def same_as(self) -> Hashable:
         """Searches alike in all but id, visit and time are stored together: one hot query
         from many customers is one group (each row keeps its own id, visit and time)."""
         return ("search", self.language, self.query, self.result_count, self.top_result,
-                self.category, self.corrected)  # fmt: skip
+                self.category, self.corrected, self.topic)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class ClickEvent:
     at: datetime = field(default_factory=_now)
     event_id: str = field(default_factory=_new_id)
     language: str = DEFAULT_LANGUAGE  # the edition the article was opened in
+    position: int | None = None  # the result's place in the list it was opened from, from 1
+    topic: str | None = None  # the article's category
 
     def same_as(self) -> Hashable:
         return ("click", self.event_id)
@@ -84,12 +89,28 @@ class FeedbackEvent:
     at: datetime = field(default_factory=_now)
     event_id: str = field(default_factory=_new_id)
     language: str = DEFAULT_LANGUAGE  # the edition the article was read in
+    topic: str | None = None  # the article's category
 
     def same_as(self) -> Hashable:
         return ("feedback", self.event_id)
 
 
-Event = SearchEvent | ClickEvent | FeedbackEvent
+@dataclass(frozen=True)
+class ContactEvent:
+    """A visit that searched opened the contact page or one of the contact block's channels:
+    the self-service share counts visits whose last click on an article was not followed
+    by one."""
+
+    session: str  # the visit's random id, as its searches carry it
+    at: datetime = field(default_factory=_now)
+    event_id: str = field(default_factory=_new_id)
+    language: str = DEFAULT_LANGUAGE
+
+    def same_as(self) -> Hashable:
+        return ("contact", self.event_id)
+
+
+Event = SearchEvent | ClickEvent | FeedbackEvent | ContactEvent
 
 
 def iso(moment: datetime) -> str:

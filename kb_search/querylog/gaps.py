@@ -43,6 +43,14 @@ class GapGroup:
     last_seen: datetime
     examples: list[str] = field(default_factory=list)  # redacted, newest first
     closest_article: str | None = None  # filled in by the caller, who knows the index
+    mark: Mark | None = None  # a writer's: answered by an article, or dismissed as noise
+
+
+@dataclass(frozen=True)
+class Mark:
+    state: str  # "answered" or "dismissed"
+    article_id: str | None
+    at: datetime
 
 
 @dataclass
@@ -71,6 +79,7 @@ class GapFigures(Protocol):
     ) -> Mapping[str, list[tuple[str, datetime]]]: ...
     def unclicked(self, limit: int, language: str = ...) -> list[tuple[str, str, datetime]]: ...
     def not_helpful(self, limit: int, language: str = ...) -> list[ArticleFeedback]: ...
+    def gap_marks(self, language: str) -> Mapping[str, tuple[str, str | None, datetime]]: ...
 
 
 @functools.lru_cache(maxsize=4096)  # customers repeat popular searches word for word
@@ -182,12 +191,20 @@ def _grouped(rows: Iterable[tuple[str, str, datetime]]) -> Iterator[GapGroup]:
 
 def report(store: GapFigures, limit: int = 50, language: str = DEFAULT_LANGUAGE) -> GapReport:
     """What customers of one language did not find, from what the store has written."""
+    marks = store.gap_marks(language)
+
+    def mark_of(members: Sequence[str]) -> Mark | None:
+        """A group's mark: one made on any of its forms (groups regroup as searches come)."""
+        found = next((marks[key] for key in members if key in marks), None)
+        return Mark(*found) if found else None
+
     unanswered = []
     top = merge(store.gap_groups(MAX_FORMS, language))[:limit]
     keys = [key for _, members in top for key in members[:50]]
     examples = store.gap_examples(keys, language)
     for group, members in top:
         group.examples = _newest_examples(members[:50], examples)
+        group.mark = mark_of(members)
         unanswered.append(group)
     no_click = []
     recent = list(_grouped(store.unclicked(MAX_UNCLICKED, language)))
@@ -195,6 +212,7 @@ def report(store: GapFigures, limit: int = 50, language: str = DEFAULT_LANGUAGE)
     for group, members in merge(recent)[:limit]:
         texts = [e for key in members for e in by_key[key].examples]
         group.examples = list(dict.fromkeys(texts))[:MAX_EXAMPLES]
+        group.mark = mark_of(members)
         no_click.append(group)
     return GapReport(unanswered, no_click, store.not_helpful(limit, language), language)
 
@@ -210,6 +228,13 @@ def to_dict(report: GapReport) -> dict[str, Any]:
             "last_seen": g.last_seen.isoformat(),
             "examples": list(g.examples),
             "closest_article": g.closest_article,
+            "mark": None
+            if g.mark is None
+            else {
+                "state": g.mark.state,
+                "article_id": g.mark.article_id,
+                "at": g.mark.at.isoformat(),
+            },
         }
 
     return {

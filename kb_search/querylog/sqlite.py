@@ -19,9 +19,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kb_search.querylog import daily
+from kb_search.querylog.daily import LoggedSearch, Tally, Visit, day_of
 from kb_search.querylog.events import (
     DEFAULT_LANGUAGE,
     ClickEvent,
+    ContactEvent,
     Event,
     FeedbackEvent,
     SearchEvent,
@@ -60,6 +63,79 @@ def _upgrade_texts(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO gap_examples SELECT kb_normalise(g.key), kb_clean(e.value),"
         " g.first_seen FROM gap_groups g, json_each(g.examples) e"
+    )
+
+
+def _counters(names: Sequence[str]) -> str:
+    return ", ".join(f"{name} INTEGER NOT NULL DEFAULT 0" for name in names)
+
+
+def _count_what_was_logged(conn: sqlite3.Connection) -> None:
+    """The daily figures of the searches, clicks and feedback still kept (visits and click
+    positions were not recorded before version 5)."""
+    searches = conn.execute(
+        "SELECT substr(at, 1, 10), language, COALESCE(category, ''), norm, COUNT(*),"
+        " SUM(result_count = 0), SUM(EXISTS (SELECT 1 FROM clicks c"
+        " WHERE c.search_id = s.search_id)), MAX(at) FROM searches s GROUP BY 1, 2, 3, 4"
+    ).fetchall()
+    for day, language, category, norm, count, zero, clicked, last in searches:
+        where = {"day": day, "language": language, "category": category}
+        counts = {"searches": count, "zero_results": zero, "clicked_searches": clicked}
+        _add(conn, "daily", where, counts)
+        if norm:
+            form = str(_form_id(conn, language, norm, last))
+            _add(conn, "form_daily", {**where, "form": form}, counts)
+    clicks = conn.execute(
+        "SELECT substr(c.at, 1, 10), c.language, COALESCE(s.category, ''), c.article_id,"
+        " COUNT(*) FROM clicks c LEFT JOIN searches s USING (search_id) GROUP BY 1, 2, 3, 4"
+    ).fetchall()
+    for day, language, category, article, count in clicks:
+        _add(conn, "daily", {"day": day, "language": language, "category": category},
+             {"clicks": count})  # fmt: skip
+        _add(conn, "article_daily", {"day": day, "language": language, "article_id": article},
+             {"clicks": count}, category=category)  # fmt: skip
+    votes = conn.execute(
+        "SELECT substr(at, 1, 10), language, article_id, SUM(helpful = 1), SUM(helpful = 0)"
+        " FROM feedback GROUP BY 1, 2, 3"
+    ).fetchall()
+    for day, language, article, helpful, not_helpful in votes:
+        counts = {"helpful": helpful, "not_helpful": not_helpful}
+        _add(conn, "daily", {"day": day, "language": language, "category": ""}, counts)
+        _add(conn, "article_daily", {"day": day, "language": language, "article_id": article},
+             counts, category="")  # fmt: skip
+
+
+def _form_id(conn: sqlite3.Connection, language: str, norm: str, at: str) -> int:
+    """The number a normalised search's figures are kept under (made when new)."""
+    form: int = conn.execute(
+        "INSERT INTO forms (language, norm, last_seen) VALUES (?, ?, ?)"
+        " ON CONFLICT (language, norm) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)"
+        " RETURNING id",
+        (language, norm, at),
+    ).fetchone()[0]
+    return form
+
+
+def _add(
+    conn: sqlite3.Connection,
+    table: str,
+    where: dict[str, str],
+    counts: dict[str, int],
+    **columns: str,
+) -> None:
+    """Add `counts` to the row of `table` keyed by `where` (made when missing): an upsert, so
+    that writers never read a figure to write it back."""
+    counts = {name: n for name, n in counts.items() if n}
+    if not counts:
+        return
+    names = [*where, *columns, *counts]
+    keys = ", ".join(where)
+    sums = ", ".join(f"{name} = {name} + excluded.{name}" for name in counts)
+    sets = "".join(f", {name} = excluded.{name}" for name in columns)
+    conn.execute(
+        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        f" ON CONFLICT ({keys}) DO UPDATE SET {sums}{sets}",
+        [*where.values(), *columns.values(), *counts.values()],
     )
 
 
@@ -118,6 +194,34 @@ MIGRATIONS: tuple[Migration, ...] = (
         "DROP TABLE gap_examples",
         "ALTER TABLE gap_examples2 RENAME TO gap_examples",
         "CREATE INDEX gap_examples_at ON gap_examples (at)",
+    ),
+    (  # 4 -> 5: daily figures that outlive the raw rows (the dashboard's), and gap marks
+        "ALTER TABLE searches ADD COLUMN topic TEXT",
+        "ALTER TABLE clicks ADD COLUMN position INTEGER",
+        "CREATE INDEX searches_norm ON searches (language, norm, at)",
+        f"CREATE TABLE daily (day TEXT NOT NULL, language TEXT NOT NULL, category TEXT NOT NULL,"
+        f" {_counters(daily.DAY_COUNTERS)}, PRIMARY KEY (language, day, category))",
+        # A normalised search's words live while it is searched within retention; its
+        # figures, by number only, for as long as the figures.
+        # AUTOINCREMENT: a number is never given again to other words.
+        "CREATE TABLE forms (id INTEGER PRIMARY KEY AUTOINCREMENT, language TEXT NOT NULL,"
+        " norm TEXT NOT NULL, last_seen TEXT NOT NULL, UNIQUE (language, norm))",
+        "CREATE INDEX forms_last_seen ON forms (last_seen)",
+        f"CREATE TABLE form_daily (day TEXT NOT NULL, language TEXT NOT NULL,"
+        f" category TEXT NOT NULL, form INTEGER NOT NULL, {_counters(daily.FORM_COUNTERS)},"
+        " PRIMARY KEY (language, day, category, form))",
+        "CREATE INDEX form_daily_form ON form_daily (language, form)",
+        f"CREATE TABLE article_daily (day TEXT NOT NULL, language TEXT NOT NULL,"
+        f" article_id TEXT NOT NULL, category TEXT NOT NULL, {_counters(daily.ARTICLE_COUNTERS)},"
+        " PRIMARY KEY (language, day, article_id))",
+        # One row a visit that searched, while the raw rows last: the self-service share.
+        "CREATE TABLE visits (language TEXT NOT NULL, session TEXT NOT NULL, at TEXT NOT NULL,"
+        " category TEXT NOT NULL, clicked INTEGER NOT NULL DEFAULT 0,"
+        " contacted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (language, session))",
+        "CREATE INDEX visits_at ON visits (at)",
+        "CREATE TABLE gap_marks (language TEXT NOT NULL, form INTEGER NOT NULL,"
+        " state TEXT NOT NULL, article_id TEXT, at TEXT NOT NULL, PRIMARY KEY (language, form))",
+        _count_what_was_logged,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -182,6 +286,24 @@ SELECT r.norm, c.article_id, COUNT(DISTINCT r.visit), NULL
 FROM recent r JOIN searched USING (norm) JOIN clicks c USING (search_id)
 GROUP BY r.norm, c.article_id
 """
+
+
+# A form in the figures: its words while kept, else its number (`#12`).
+_FORM_KEY = "COALESCE(f.norm, '#' || d.form)"
+
+
+def _form_ids(conn: sqlite3.Connection, language: str, keys: Sequence[str]) -> list[int]:
+    """The numbers of forms given by their words or as `#<number>`."""
+    ids = [int(k[1:]) for k in keys if k.startswith("#") and k[1:].isdigit()]
+    words = [k for k in keys if not k.startswith("#")]
+    for start in range(0, len(words), 500):
+        chunk = words[start : start + 500]
+        rows = conn.execute(
+            f"SELECT id FROM forms WHERE language = ? AND norm IN ({','.join('?' * len(chunk))})",
+            [language, *chunk],
+        )
+        ids += [row[0] for row in rows]
+    return ids
 
 
 def clean(text: str | None) -> str | None:
@@ -258,25 +380,47 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _write_searches(conn: sqlite3.Connection, group: list[SearchEvent]) -> None:
+def _write_searches(conn: sqlite3.Connection, group: list[SearchEvent], tally: Tally) -> None:
     """Searches alike but for id and time: one redaction, one insert, one gap-count update."""
     first = group[0]
     query, corrected = clean_search(first.query, first.corrected)
     # Grouped by its own language's analysis (`query` is redacted already).
     norm = language_of(first.language).normalise(query)
+    ids = [e.search_id for e in group]
+    stored = {  # a retried batch is not counted twice
+        row[0]
+        for start in range(0, len(ids), 500)
+        for row in conn.execute(
+            "SELECT search_id FROM searches WHERE search_id IN"
+            f" ({','.join('?' * len(ids[start : start + 500]))})",
+            ids[start : start + 500],
+        )
+    }
+    new = [e for e in group if e.search_id not in stored]
+    if not new:
+        return
     rows = [
         (e.search_id, iso(e.at), query, norm, e.result_count, e.top_result, e.category,
-         corrected, e.session, e.language)
-        for e in group
+         corrected, e.session, e.language, e.topic)
+        for e in new
     ]  # fmt: skip
-    before = conn.total_changes
     conn.executemany(
-        "INSERT OR IGNORE INTO searches (search_id, at, query, norm, result_count, top_result,"
-        " category, corrected, session, language) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO searches (search_id, at, query, norm, result_count, top_result,"
+        " category, corrected, session, language, topic) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
-    inserted = conn.total_changes - before  # a retried batch is not counted twice
-    if first.result_count > 0 or not norm or not inserted:
+    visits = [
+        e
+        for e in new
+        if e.session
+        and conn.execute(
+            "INSERT OR IGNORE INTO visits (language, session, at, category) VALUES (?, ?, ?, ?)",
+            (e.language, e.session, iso(e.at), e.topic or ""),
+        ).rowcount
+    ]
+    form = _form_id(conn, first.language, norm, max(row[1] for row in rows)) if norm else None
+    tally.searches(new, form, visits)
+    if first.result_count > 0 or not norm:
         return
     times = sorted(row[1] for row in rows)
     group_of = {"language": first.language, "key": norm}
@@ -284,7 +428,7 @@ def _write_searches(conn: sqlite3.Connection, group: list[SearchEvent]) -> None:
         "INSERT INTO gap_groups VALUES (:language, :key, :n, :first, :last)"
         " ON CONFLICT (language, key) DO UPDATE SET count = count + :n,"
         " first_seen = min(first_seen, :first), last_seen = max(last_seen, :last)",
-        {**group_of, "n": inserted, "first": times[0], "last": times[-1]},
+        {**group_of, "n": len(new), "first": times[0], "last": times[-1]},
     )
     conn.execute(
         "INSERT INTO gap_examples VALUES (?, ?, ?, ?) ON CONFLICT (language, key, text)"
@@ -299,12 +443,53 @@ def _write_searches(conn: sqlite3.Connection, group: list[SearchEvent]) -> None:
     )
 
 
-def _write_event(conn: sqlite3.Connection, event: Event) -> None:
-    if isinstance(event, ClickEvent):
+def _visit(conn: sqlite3.Connection, language: str, session: str | None) -> Visit | None:
+    row = conn.execute(
+        "SELECT at, category, clicked, contacted FROM visits WHERE language = ? AND session = ?",
+        (language, session),
+    ).fetchone()
+    return None if row is None else Visit(day_of(row[0]), row[1], bool(row[2]), bool(row[3]))
+
+
+def _write_click(conn: sqlite3.Connection, event: ClickEvent, tally: Tally) -> None:
+    row = conn.execute(
+        "SELECT at, s.language, COALESCE(topic, ''), f.id, session, EXISTS (SELECT 1 FROM clicks c"
+        " WHERE c.search_id = s.search_id) FROM searches s"
+        " LEFT JOIN forms f ON f.language = s.language AND f.norm = s.norm WHERE search_id = ?",
+        (event.search_id,),
+    ).fetchone()
+    conn.execute(
+        "INSERT INTO clicks (search_id, article_id, at, language, position) VALUES (?, ?, ?, ?, ?)",
+        (event.search_id, event.article_id, iso(event.at), event.language, event.position),
+    )
+    if row is None:  # an unknown search, or one past retention
+        tally.click(event, None, None)
+        return
+    at, language, topic, form, session, clicked_before = row
+    visit = _visit(conn, language, session) if session else None
+    tally.click(event, LoggedSearch(day_of(at), language, topic, form, bool(clicked_before)), visit)
+    if visit is not None and not visit.clicked:
         conn.execute(
-            "INSERT INTO clicks (search_id, article_id, at, language) VALUES (?, ?, ?, ?)",
-            (event.search_id, event.article_id, iso(event.at), event.language),
+            "UPDATE visits SET clicked = 1 WHERE language = ? AND session = ?", (language, session)
         )
+
+
+def _write_contact(conn: sqlite3.Connection, event: ContactEvent, tally: Tally) -> None:
+    visit = _visit(conn, event.language, event.session)
+    if visit is None or (visit.contacted and not visit.clicked):
+        return  # a visit that did not search, or nothing changes
+    tally.contact(event, visit)
+    conn.execute(
+        "UPDATE visits SET clicked = 0, contacted = 1 WHERE language = ? AND session = ?",
+        (event.language, event.session),
+    )
+
+
+def _write_event(conn: sqlite3.Connection, event: Event, tally: Tally) -> None:
+    if isinstance(event, ClickEvent):
+        _write_click(conn, event, tally)
+    elif isinstance(event, ContactEvent):
+        _write_contact(conn, event, tally)
     elif isinstance(event, FeedbackEvent):
         conn.execute(
             "INSERT INTO feedback (article_id, helpful, missing, search_id, at, reason, language)"
@@ -319,6 +504,7 @@ def _write_event(conn: sqlite3.Connection, event: Event) -> None:
                 event.language,
             ),
         )
+        tally.feedback(event)
 
 
 def _stored_groups(rows: Iterable[tuple[str, int, str, str]]) -> list[GapGroup]:
@@ -345,12 +531,15 @@ class SQLiteStore:
         try:
             conn = self._connection()
             with _transaction(conn):
+                tally = Tally()
                 for group in batch:
                     if isinstance(group[0], SearchEvent):
-                        _write_searches(conn, group)  # type: ignore[arg-type]
+                        _write_searches(conn, group, tally)  # type: ignore[arg-type]
                     else:
                         for event in group:
-                            _write_event(conn, event)
+                            _write_event(conn, event, tally)
+                for table, where, counts, columns in tally.increments():
+                    _add(conn, table, where, counts, **columns)
         except sqlite3.OperationalError as error:
             self.close()
             if any(word in str(error).lower() for word in _BUSY):
@@ -466,8 +655,145 @@ class SQLiteStore:
             rows = conn.execute(_CLICK_COUNTS, params).fetchall()
         return [(str(n), None if a is None else str(a), int(v), q) for n, a, v, q in rows]
 
-    def purge(self, cutoff: datetime) -> int:
-        """Delete every row and text older than `cutoff`; returns raw rows deleted."""
+    # --- the dashboard's figures (kb_search.querylog.insights) ---------------------------------
+
+    def day_figures(
+        self, start: str, end: str, language: str, category: str | None
+    ) -> list[tuple[Any, ...]]:
+        """(day, *DAY_COUNTERS) for each day from `start` to `end` (inclusive) with figures."""
+        sums = ", ".join(f"SUM({name})" for name in daily.DAY_COUNTERS)
+        with self._reading() as conn:
+            return conn.execute(
+                f"SELECT day, {sums} FROM daily WHERE language = ? AND day BETWEEN ? AND ?"
+                " AND (? IS NULL OR category = ?) GROUP BY day ORDER BY day",
+                (language, start, end, category, category),
+            ).fetchall()
+
+    def form_figures(
+        self, start: str, end: str, since: str, language: str, category: str | None
+    ) -> list[tuple[str, int, int, int, int, int, int]]:
+        """(form, searches, zero results, clicked searches) from `since` to `end`, then the same
+        three before `since` (from `start`), for each form searched since `since`. A form is
+        its words, or `#<number>` once they are past retention."""
+        with self._reading() as conn:
+            return conn.execute(
+                f"SELECT {_FORM_KEY}, SUM(searches * (day >= :since)),"
+                " SUM(zero_results * (day >= :since)), SUM(clicked_searches * (day >= :since)),"
+                " SUM(searches * (day < :since)), SUM(zero_results * (day < :since)),"
+                " SUM(clicked_searches * (day < :since)) FROM form_daily d"
+                " LEFT JOIN forms f ON f.id = d.form WHERE d.language = :language"
+                " AND day BETWEEN :start AND :end AND (:category IS NULL OR category = :category)"
+                " GROUP BY d.form HAVING SUM(searches * (day >= :since)) > 0",
+                {"start": start, "end": end, "since": since, "language": language,
+                 "category": category},
+            ).fetchall()  # fmt: skip
+
+    def gap_forms(
+        self, language: str, category: str | None
+    ) -> list[tuple[str, int, int, int, str, str]]:
+        """(form, searches, zero results, clicked searches, first day, last day) of each form
+        that ever found nothing, over every day kept."""
+        with self._reading() as conn:
+            return conn.execute(
+                f"SELECT {_FORM_KEY}, SUM(searches), SUM(zero_results), SUM(clicked_searches),"
+                " MIN(CASE WHEN zero_results > 0 THEN day END), MAX(day) FROM form_daily d"
+                " LEFT JOIN forms f ON f.id = d.form WHERE d.language = ?"
+                " AND (? IS NULL OR category = ?) GROUP BY d.form HAVING SUM(zero_results) > 0",
+                (language, category, category),
+            ).fetchall()
+
+    def form_days(
+        self, forms: Sequence[str], language: str, category: str | None
+    ) -> list[tuple[str, int, int, int]]:
+        """(day, searches, zero results, clicked searches) of the forms together, by day."""
+        with self._reading() as conn:
+            ids = _form_ids(conn, language, forms)
+            marks = ",".join("?" * len(ids))
+            return conn.execute(
+                "SELECT day, SUM(searches), SUM(zero_results), SUM(clicked_searches)"
+                f" FROM form_daily WHERE language = ? AND form IN ({marks})"
+                " AND (? IS NULL OR category = ?) GROUP BY day ORDER BY day",
+                [language, *ids, category, category],
+            ).fetchall()
+
+    def article_figures(
+        self, start: str, end: str, language: str, category: str | None
+    ) -> list[tuple[str, str, int, int, int]]:
+        """(article, category, clicks, helpful, not helpful) from `start` to `end`."""
+        with self._reading() as conn:
+            return conn.execute(
+                "SELECT article_id, MAX(category), SUM(clicks), SUM(helpful), SUM(not_helpful)"
+                " FROM article_daily WHERE language = ? AND day BETWEEN ? AND ?"
+                " AND (? IS NULL OR category = ?) GROUP BY article_id",
+                (language, start, end, category, category),
+            ).fetchall()
+
+    def latest_queries(self, forms: Sequence[str], language: str) -> dict[str, str]:
+        """The latest search of each form still kept (redacted): how customers wrote it."""
+        found: dict[str, str] = {}
+        with self._reading() as conn:
+            for form in forms:
+                if form.startswith("#"):
+                    continue
+                row = conn.execute(
+                    "SELECT query FROM searches WHERE language = ? AND norm = ?"
+                    " ORDER BY at DESC LIMIT 1",
+                    (language, form),
+                ).fetchone()
+                if row:
+                    found[form] = row[0]
+        return found
+
+    def missing_texts(
+        self, articles: Sequence[str], start: str, end: str, language: str
+    ) -> dict[str, list[str]]:
+        """What was missing from each article, newest first (redacted; kept while the raw
+        feedback is)."""
+        found: dict[str, list[str]] = {}
+        with self._reading() as conn:
+            for article in articles:
+                rows = conn.execute(
+                    "SELECT missing FROM feedback WHERE language = ? AND article_id = ?"
+                    " AND helpful = 0 AND missing != '' AND substr(at, 1, 10) BETWEEN ? AND ?"
+                    " GROUP BY missing ORDER BY MAX(at) DESC LIMIT ?",
+                    (language, article, start, end, MAX_EXAMPLES),
+                )
+                found[article] = [row[0] for row in rows]
+        return found
+
+    def gap_marks(self, language: str) -> dict[str, tuple[str, str | None, datetime]]:
+        """Each marked group's form: (answered or dismissed, the answering article, when)."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT {_FORM_KEY}, state, article_id, at FROM gap_marks d"
+                " LEFT JOIN forms f ON f.id = d.form WHERE d.language = ?",
+                (language,),
+            ).fetchall()
+        return {
+            key: (state, article, datetime.fromisoformat(at)) for key, state, article, at in rows
+        }
+
+    def mark_gap(
+        self, language: str, key: str, state: str | None, article: str | None, at: datetime
+    ) -> None:
+        """Mark the group of form `key` answered (by `article`) or dismissed; `state` None takes
+        the mark back. ValueError for a form the log does not have."""
+        with self._reading() as conn, _transaction(conn):
+            ids = _form_ids(conn, language, [key])
+            if not ids:
+                raise ValueError(f"no searches of {key[:60]!r} are kept")
+            conn.execute(
+                "DELETE FROM gap_marks WHERE language = ? AND form = ?", (language, ids[0])
+            )
+            if state is not None:
+                conn.execute(
+                    "INSERT INTO gap_marks VALUES (?, ?, ?, ?, ?)",
+                    (language, ids[0], state, article, iso(at)),
+                )
+
+    def purge(self, cutoff: datetime, figures_cutoff: datetime | None = None) -> int:
+        """Delete every row and text older than `cutoff`, and the daily figures older than
+        `figures_cutoff`; returns raw rows deleted."""
         at = iso(cutoff)
         with self._reading() as conn, _transaction(conn):
             deleted = [
@@ -476,6 +802,14 @@ class SQLiteStore:
             ]
             conn.execute("DELETE FROM gap_examples WHERE at < ?", (at,))
             conn.execute("DELETE FROM gap_groups WHERE last_seen < ?", (at,))
+            conn.execute("DELETE FROM visits WHERE at < ?", (at,))
+            conn.execute("DELETE FROM forms WHERE last_seen < ?", (at,))  # the words, not figures
+            if figures_cutoff is not None:
+                day = iso(figures_cutoff)[:10]
+                for table in daily.KEYS:
+                    conn.execute(f"DELETE FROM {table} WHERE day < ?", (day,))
+                conn.execute("DELETE FROM gap_marks WHERE at < ?", (iso(figures_cutoff),))
+                # Figures of forms whose words are gone remain, by number, until here.
         with self._reading() as conn:
             # The write-ahead log still holds the deleted rows' pages until checkpointed.
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -205,6 +205,7 @@ def test_the_report_is_json_and_gaps_can_be_annotated(querylog: QueryLog) -> Non
             "last_seen": "2026-11-01T12:00:00+00:00",
             "examples": ["gift wrapping"],
             "closest_article": "101",
+            "mark": None,
         }
     ]
     assert data["not_helpful"] == [

@@ -360,9 +360,30 @@
     } catch (error) { /* the plain address still opens a mail */ }
   }, true);
 
+  /* ------------------------------------------------------------------ self-service */
+
+  /* A visit that searched went on to contact us (a contact page, or a channel of the contact
+     block): the dashboard's self-service share counts the visits that did not. Sent with the
+     visit's random id (search-core.js), only once the visit has searched. */
+  function reportContact(beacon) {
+    var session = null;
+    try {
+      session = sessionStorage.getItem("kb-last-search") && sessionStorage.getItem("kb-session");
+    } catch (error) { /* private mode: nothing to tie it to */ }
+    if (!session) return;
+    postJSON("/api/contact", { session: session, lang: document.documentElement.lang }, beacon)
+      .catch(function () { /* logging must never get in the way */ });
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target instanceof Element && event.target.closest(".kb-contact__channels a");
+    if (link) reportContact(true);
+  }, true);
+
   function init() {
     document.querySelectorAll(".kb-contact").forEach(showContactStatus);
     document.querySelectorAll(".kb-feedback").forEach(setUpFeedback);
+    if (document.querySelector("[data-kb-contact-page]")) reportContact(false);
   }
 
   if (window.document$) {

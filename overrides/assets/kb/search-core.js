@@ -168,12 +168,13 @@
 
   /* The customer opened a result: log it (the page may be leaving: `beacon`), and remember the
      search for the article's "Was this helpful?" (kb.js). */
-  function logOpened(searchId, articleId, beacon, lang) {
+  function logOpened(searchId, articleId, beacon, lang, position) {
     if (!searchId || !articleId) return;
     store("kb-search-for-" + articleId, searchId);
     /* The language the article opens in: the page's, or the one a result is marked with. */
     var body = { search_id: searchId, article_id: articleId,
       lang: lang || document.documentElement.lang };
+    if (position >= 1 && position <= 100) body.position = position;   // for the dashboard
     kb.postJSON("/api/click", body, beacon)
       .catch(function () { /* logging must never get in the way */ });
   }
@@ -186,8 +187,13 @@
     if (!link) return;
     logOpened(link.getAttribute("data-kb-search-id"),
       parseInt(link.getAttribute("data-kb-article-id"), 10), true,
-      link.getAttribute("data-kb-lang"));
+      link.getAttribute("data-kb-lang"), positionOf(link));
   }
+  /* The result's place in its list, from 1 (data-kb-position), or null. */
+  function positionOf(link) {
+    return parseInt(link.getAttribute("data-kb-position"), 10) || null;
+  }
+
   document.addEventListener("click", logClick, true);
   document.addEventListener("auxclick", logClick, true);
 
@@ -422,7 +428,7 @@
         event.altKey || link.target;
       if (newTab) {
         settleShown(query).then(function (searchId) {
-          logOpened(searchId, articleId, false);
+          logOpened(searchId, articleId, false, null, positionOf(link));
         }).catch(function () { /* logging must never get in the way */ });
         return;
       }
@@ -432,7 +438,7 @@
       opening = true;
       var href = link.href;
       var logged = settleShown(query).then(function (searchId) {
-        logOpened(searchId, articleId, true);
+        logOpened(searchId, articleId, true, null, positionOf(link));
       });
       cancel();
       if (box.leaving) box.leaving();

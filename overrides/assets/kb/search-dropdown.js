@@ -27,7 +27,7 @@
       meta.append(el("br"));
       meta.append.apply(meta, kb.nodes("search_instead_for", { query: insteadLink(query) }));
     }
-    var items = results.map(function (r) { return resultItem(r, query, searchId); });
+    var items = results.map(function (r, i) { return resultItem(r, query, searchId, i + 1); });
     if (body.total > results.length) items.push(moreItem(query));
     return { meta: meta, items: items };
   }
@@ -64,12 +64,13 @@
   }
 
   /* A result link knows its article, the query it answers and, once settled, its search. */
-  function resultItem(r, query, searchId) {
+  function resultItem(r, query, searchId, position) {
     var item = el("li", "md-search-result__item");
     var link = el("a", "md-search-result__link");
     link.href = s.articleHref(r);
     link.tabIndex = -1;     // like Material's: arrow keys move between results
     link.setAttribute("data-kb-article-id", String(r.id));
+    link.setAttribute("data-kb-position", String(position));
     link.setAttribute("data-kb-query", query);
     link.setAttribute("data-kb-search-id", searchId || "");
     var article = el("article", "md-search-result__article md-typeset kb-hit");

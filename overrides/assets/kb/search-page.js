@@ -108,8 +108,8 @@
         /* Nothing in this language: the first language's articles, marked as in it. */
         var language = s.languageName(body.elsewhere.lang);
         meta.textContent = kb.t("in_other_language", { query: s.quoted(query), language: language });
-        list.replaceChildren.apply(list, elsewhere.map(function (r) {
-          var card = resultCard(r, body.search_id, body.elsewhere.lang);
+        list.replaceChildren.apply(list, elsewhere.map(function (r, i) {
+          var card = resultCard(r, body.search_id, body.elsewhere.lang, i + 1);
           card.setAttribute("lang", body.elsewhere.lang);
           return card;
         }));
@@ -140,8 +140,8 @@
       if (total > results.length) {
         meta.append(" \u00b7 " + kb.t("showing_the_best", { count: results.length }));
       }
-      list.replaceChildren.apply(list, results.map(function (r) {
-        return resultCard(r, body.search_id);
+      list.replaceChildren.apply(list, results.map(function (r, i) {
+        return resultCard(r, body.search_id, null, i + 1);
       }));
       show(list);
     }
@@ -154,12 +154,13 @@
       });
     }
 
-    function resultCard(r, searchId, lang) {
+    function resultCard(r, searchId, lang, position) {
       var item = el("li", "kb-result");
       var title = el("h2", "kb-result__title");
       var link = el("a", "kb-result__link", r.title);
       link.href = s.articleHref(r);
       link.setAttribute("data-kb-article-id", String(r.id));
+      link.setAttribute("data-kb-position", String(position));
       link.setAttribute("data-kb-search-id", searchId || "");
       if (lang) {
         link.hreflang = lang;
