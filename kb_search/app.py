@@ -302,7 +302,7 @@ async def api_click(request: Request) -> Response:
     index = edition_of(await run_in_threadpool(svc.open_index), data)
     article = article_id(index, data.get("article_id"))
     position = data.get("position")
-    if position is not None and (
+    if "position" in data and (
         not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= 100
     ):
         raise ApiError(400, "position must be a whole number from 1 to 100")
