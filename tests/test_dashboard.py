@@ -17,6 +17,7 @@ import pytest
 import time_machine
 from starlette.testclient import TestClient
 
+from kb_search import reports
 from kb_search.app import create_app
 from kb_search.config import Settings
 from kb_search.querylog.gaps import normalise
@@ -209,6 +210,8 @@ def test_a_gap_marked_answered_shows_its_rates_before_and_since(client: TestClie
         report = client.get("/api/gaps", headers={"Authorization": f"Bearer {TOKEN}"}).json()
         marked = next(g for g in report["unanswered"] if g["key"] == NOTHING)
         assert marked["mark"]["state"] == "answered" and marked["mark"]["article_id"] == "101"
+        [line] = [x for x in reports.table(report).splitlines() if NOTHING + ":" in x]
+        assert line.endswith(" [answered by article 101 on 2026-09-02]")  # in `kb gaps` too
 
         page = client.get("/admin/gap", params={"lang": "en", "key": NOTHING}).text
         reopen = {**mark, "csrf": session_csrf(page), "action": "reopen"}

@@ -179,6 +179,16 @@ def test_typing_key_by_key_then_opening_a_result_logs_one_search_with_its_click(
         (str(tracking.id), clicks[0][0]),
     )
     assert feedback == [(1,)]
+    # The dashboard's figures: the place of the result opened, and whether the visit went on
+    # to contact us after it (then it did not serve itself).
+    position = logged(
+        live_service, "SELECT position FROM clicks WHERE search_id = ?", (clicks[0][0],)
+    )
+    assert position == [(1,)]
+    visit = ("SELECT clicked, contacted FROM visits WHERE session = ?", one_visit)
+    assert logged(live_service, *visit) == [(1, 0)]  # self-served, so far
+    phone.goto(live_service.url + "/contact/contact-us/")
+    assert logged(live_service, *visit, until=lambda rows: rows == [(0, 1)]) == [(0, 1)]
 
 
 def test_nonsense_says_so_and_shows_how_to_reach_us(phone: Page, live_service: LiveService) -> None:
