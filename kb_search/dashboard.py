@@ -29,6 +29,7 @@ from kb_search.params import query_params
 from kb_search.querylog.gaps import MAX_EXAMPLES, normalise
 from kb_search.querylog.insights import (
     MAX_CUSTOM_DAYS,
+    PAST_RETENTION,
     PERIODS,
     GapLife,
     Insights,
@@ -42,6 +43,7 @@ from kb_search.service import Service
 from kb_search.versions import OpenIndex
 
 DEFAULT_PERIOD = 30
+EARLIEST_YEAR = 2000  # no figure is older; and the period before must still be a date
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 TABLES = ("days", "searches", "zero-results", "no-clicks", "articles", "gaps")
 
@@ -100,8 +102,9 @@ def _to_sign_in(target: str) -> RedirectResponse:
 
 def _next(target: str | None) -> str:
     """Where to go after signing in: a dashboard page, never another site."""
-    ok = target and target.startswith("/admin/") and "//" not in target and "\\" not in target
-    return target if ok else "/admin/"  # type: ignore[return-value]
+    if target and target.startswith("/admin/") and "//" not in target and "\\" not in target:
+        return target
+    return "/admin/"
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -123,6 +126,8 @@ def _filters(
         period = Period(_date(params, "from"), _date(params, "to"))
         if period.days < 1 or period.days > MAX_CUSTOM_DAYS:
             raise ApiError(400, f"from must come before to, at most {MAX_CUSTOM_DAYS} days before")
+        if period.start.year < EARLIEST_YEAR or period.end > today + dt.timedelta(days=366):
+            raise ApiError(400, f"the dates must be from {EARLIEST_YEAR} to next year")
     elif chosen.isdigit() and int(chosen) in PERIODS:
         period = Period.last(int(chosen), today)
     else:
@@ -235,36 +240,28 @@ def _change(now: float | None, before: float | None, rate: bool) -> str:
     return f"{(now - before) / before:+.0%}"
 
 
+# The figures at the top: label, figure, how it is written, whether more is better.
+HEADLINE = (
+    ("Searches", "searches", "number", None),
+    ("Zero-result rate", "zero_result_rate", "percent", False),
+    ("No-click rate", "no_click_rate", "percent", False),
+    ("Click-through rate", "click_through_rate", "percent", True),
+    ("Average click position", "average_click_position", "decimal", False),
+    ("Found it helpful", "helpful_share", "percent", True),
+    ("Self-service", "self_service_share", "percent", True),
+)
+
+
 def _headline(found: Insights) -> list[dict[str, Any]]:
-    """The figures at the top: this period's, the period before's, and the change."""
-    now, before = found.total, found.previous
-    rows: list[tuple[str, float | None, float | None, str, bool | None]] = [
-        ("Searches", now.searches, before.searches, "number", None),
-        ("Zero-result rate", now.rates["zero_result_rate"], before.rates["zero_result_rate"],
-         "percent", False),
-        ("No-click rate", now.rates["no_click_rate"], before.rates["no_click_rate"], "percent",
-         False),
-        ("Click-through rate", now.rates["click_through_rate"],
-         before.rates["click_through_rate"], "percent", True),
-        ("Average click position", now.rates["average_click_position"],
-         before.rates["average_click_position"], "decimal", False),
-        ("Found it helpful", now.rates["helpful_share"], before.rates["helpful_share"],
-         "percent", True),
-        ("Self-service", now.rates["self_service_share"], before.rates["self_service_share"],
-         "percent", True),
-    ]  # fmt: skip
+    """This period's figures, the period before's, and the change."""
     figures = []
-    for label, value, previous, kind, higher_is_better in rows:
-        change = _change(value, previous, kind == "percent")
+    for label, name, kind, more_is_better in HEADLINE:
+        now, before = ({**f.counts, **f.rates}[name] for f in (found.total, found.previous))
         better = None
-        if (
-            value is not None
-            and previous is not None
-            and value != previous
-            and higher_is_better is not None
-        ):
-            better = (value > previous) == higher_is_better
-        figures.append({"label": label, "value": value, "previous": previous, "kind": kind,
+        if now is not None and before is not None and now != before and more_is_better is not None:
+            better = (now > before) == more_is_better
+        change = _change(now, before, kind == "percent")
+        figures.append({"label": label, "value": now, "previous": before, "kind": kind,
                         "change": change, "better": better})  # fmt: skip
     return figures
 
@@ -295,8 +292,8 @@ def _gap(svc: Service, params: dict[str, str]) -> dict[str, Any]:
         raise ApiError(400, "key must be a gap group's key")
     index = release.in_language(language)
     store = svc.log.store
-    lives = gap_lives(store, language, category, today, _answers(index), limit=10**6)
-    life = next((g for g in lives if key == g.key or key in g.members), None)
+    lives = gap_lives(store, language, category, today, _answers(index), only=key)
+    life = lives[0] if lives else None  # None: a group that always found something
     members = life.members if life else [key]
     series = gap_series(store, members, language, None)
     if not series and life is None:
@@ -308,20 +305,22 @@ def _gap(svc: Service, params: dict[str, str]) -> dict[str, Any]:
     examples = store.gap_examples(members, language)
     texts = sorted((e for m in members for e in examples.get(m, [])), key=lambda e: e[1])
     example_texts = list(dict.fromkeys(t for t, _ in reversed(texts)))[:MAX_EXAMPLES]
+    if not example_texts:  # a group that found something, or whose examples were not kept
+        example_texts = list(store.latest_queries(members[:MAX_EXAMPLES], language).values())
     text = example_texts[0] if example_texts else key
-    if life is not None:
-        life.example = text
-    closest = engine.search(index, text, limit=3, cache_size=1024).results
+    life = life or GapLife(key, key, start, start, 0, 0, members)
+    life.example = text if example_texts or key[:1] != "#" else PAST_RETENTION
+    closest = engine.search(index, text, limit=3, cache_size=1024).results if key[:1] != "#" else []
     chart = charts.day_chart(
-        f"Searches of “{key}” per day, and how many found nothing",
+        f"Searches of “{life.example}” per day, and how many found nothing",
         days,
         charts.Series("searches", [c[0] for c in counts]),
         [charts.Series("zero-result rate", [c[1] / c[0] if c[0] else None for c in counts])],
-        marker=life.marked if life and life.state == "answered" else None,
+        marker=life.marked if life.state == "answered" else None,
     )
     return {
         "key": key,
-        "life": life or GapLife(key, key, start, start, 0, 0, members),
+        "life": life,
         "language": language,
         "examples": example_texts,
         "closest": closest,

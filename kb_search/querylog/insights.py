@@ -275,10 +275,12 @@ def gap_lives(
     today: dt.date,
     answers: Mapping[str, tuple[str, dt.date]],
     limit: int = TOP,
+    only: str | None = None,
 ) -> list[GapLife]:
     """The most searched groups that ever found nothing (and every marked or answered one),
     each with the rates before and after its answer. `answers`: normalised form -> (article,
-    date) for the searches published articles say they answer (their `queries`)."""
+    date) for the searches published articles say they answer (their `queries`). `only`: just
+    the group that holds this form, if any."""
     rows = store.gap_forms(language, category)
     rows = sorted(rows, key=lambda r: (-r[2], r[0]))[:MAX_TOP_FORMS]
     by_form = {r[0]: r for r in rows}
@@ -287,7 +289,9 @@ def gap_lives(
     for rank, (key, _, members) in enumerate(grouped({r[0]: r[2] for r in rows})):
         mark = next((marks[m] for m in members if m in marks), None)
         answer = next((answers[m] for m in members if m in answers), None)
-        if rank >= limit and mark is None and answer is None:
+        if only is not None and only not in members:
+            continue
+        if only is None and rank >= limit and mark is None and answer is None:
             continue
         member_rows = [by_form[m] for m in members]
         life = GapLife(
@@ -306,7 +310,7 @@ def gap_lives(
             life.by_writer = False
         if life.state == "answered" and life.marked is not None:
             series = gap_series(store, members, language, category)
-            days = min(GAP_WINDOW_DAYS, (today - life.marked).days)
+            days = max(0, min(GAP_WINDOW_DAYS, (today - life.marked).days))
             life.after = _window(series, life.marked, days)
             life.before = _window(series, life.marked - dt.timedelta(days=days), days)
         lives.append(life)
