@@ -91,7 +91,7 @@ def start_session(request: Request, response: Response, token: str) -> None:
 
 
 def end_session(response: Response) -> None:
-    pass  # BREAK
+    response.delete_cookie(SESSION_COOKIE, path=PATH, httponly=True, samesite="strict")
 
 
 def token_matches(sent: str, token: str) -> bool:

@@ -84,7 +84,7 @@ class SecurityHeaders:
                 # The policy of the release that served the page (a switch may come between).
                 page_policy = scope.get(POLICY_KEY) or self.site_policy(scope)
                 headers["Content-Security-Policy"] = (
-                    API_POLICY if is_api else page_policy
+                    API_POLICY if is_api else ADMIN_POLICY if is_admin else page_policy
                 )
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["X-Frame-Options"] = "DENY"
