@@ -25,11 +25,13 @@ from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kb_search import dashboard
+from kb_search import metrics as operators_metrics
 from kb_search import search as engine
 from kb_search.boosts import refresh_regularly
 from kb_search.compression import Compression
 from kb_search.config import Settings
 from kb_search.errors import ERROR_SCHEMA, ApiError, http_error, server_error
+from kb_search.metrics import MeasureRequests
 from kb_search.params import (
     MAX_BODY_BYTES,
     SEARCH_ID_PATTERN,
@@ -179,6 +181,8 @@ def _search(request: Request) -> Response:
         boosts=svc.boosts(index),
         correct=not exact,
     )
+    if not typing:
+        request.app.state.metrics.searched(index.language.code, answer.total)
     search_id = None if typing or by_agent else uuid.uuid4().hex
     if search_id is not None:
         top = str(answer.results[0].id) if answer.results else None
@@ -480,6 +484,18 @@ def require_admin(request: Request, token: str) -> None:
         )
 
 
+async def metrics(request: Request) -> Response:
+    svc = service(request)
+    if not operators_metrics.allowed(request, svc.settings.admin_token, svc.settings.metrics_from):
+        raise ApiError(
+            401,
+            "metrics need the admin token (Authorization: Bearer <token>), or an address "
+            "KB_METRICS_FROM lists",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return operators_metrics.metrics_response(request.app.state.metrics)
+
+
 async def healthz(request: Request) -> Response:
     """
     summary: Whether the service can answer, which release it serves, and what is wrong.
@@ -742,6 +758,7 @@ def routes(site: ReleaseSite) -> list[BaseRoute]:
         ApiRoute("/api/gaps", api_gaps, methods=["GET"]),
         ApiRoute("/api/openapi.json", openapi, methods=["GET"], include_in_schema=False),
         ApiRoute("/healthz", healthz, methods=["GET"]),
+        ApiRoute("/metrics", metrics, methods=["GET"], include_in_schema=False),
         Mount("/api", app=api_not_found),  # any other path under /api/, with any method
         *dashboard.routes(),
         Mount("/", site),
@@ -750,11 +767,14 @@ def routes(site: ReleaseSite) -> list[BaseRoute]:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    watched = operators_metrics.Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc = Service(settings)
         app.state.service = svc
+        app.state.metrics = watched
+        watched.watch(svc.health)
         purging = asyncio.create_task(purge_regularly(svc.log))
         learned = list(svc.learned.values())
         learning = asyncio.create_task(refresh_regularly(learned, svc.index)) if learned else None
@@ -769,6 +789,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             svc.index.close()
 
     middleware = [
+        Middleware(MeasureRequests, metrics=watched, log_requests=settings.request_log),
         # API answers and any page without a precompressed copy (a site not built by
         # `kb release`); SiteFiles' .br/.gz copies pass through as they are. Skips answers
         # under 500 bytes and images.

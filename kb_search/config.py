@@ -133,6 +133,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("log_searches", "on", "Log searches, clicks and feedback (on/off).", _flag),
     Setting(
+        "metrics_from",
+        "",
+        "Addresses or networks (comma-separated) that may read `/metrics` without the admin "
+        "token, e.g. your Prometheus server's. Empty: only with the token.",
+        _addresses,
+    ),
+    Setting(
+        "request_log",
+        "off",
+        "One JSON line per request on the `kb_search.requests` logger (method, endpoint, path, "
+        "status, milliseconds; never a query string) (on/off).",
+        _flag,
+    ),
+    Setting(
         "rate_limit",
         "30",
         "Feedback and click requests allowed per client per minute.",
@@ -242,6 +256,8 @@ class Settings:
     log_retention_days: int
     figures_retention_days: int
     log_searches: bool
+    metrics_from: tuple[str, ...]
+    request_log: bool
     rate_limit: int
     log_searches_per_minute: int
     trusted_proxies: tuple[str, ...]
