@@ -34,10 +34,14 @@ class CommandError(Exception):
     """Something the user can fix; printed without a traceback."""
 
 
+def options_given(args: argparse.Namespace) -> dict[str, str]:
+    """The command line's settings, as the KB_* variables they stand for."""
+    return {s.env: str(getattr(args, s.name)) for s in SETTINGS if getattr(args, s.name, None)}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from KB_* variables, with the command line's options taking their place."""
-    given = {s.env: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name, None)}
-    return Settings.from_env({**os.environ, **given})
+    return Settings.from_env({**os.environ, **options_given(args)})
 
 
 def encoder_for(settings: Settings) -> Encoder | None:
@@ -93,16 +97,34 @@ def cmd_build(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    import tempfile
+
     import uvicorn
 
     from kb_search.app import create_app
 
     settings = settings_from(args)
-    print(f"Help center on http://{settings.host}:{settings.port}/", file=sys.stderr)
+    workers = max(1, args.workers)
+    print(
+        f"Help center on http://{settings.host}:{settings.port}/"
+        + (f" ({workers} workers)" if workers > 1 else ""),
+        file=sys.stderr,
+    )
+    app: Any = "kb_search.app:create_app"
+    if workers == 1:
+        app = create_app(settings)
+    else:
+        # Each worker is a process of its own that reads its settings from the environment
+        # (the command line's options included) and builds its own app. /metrics adds up every
+        # worker's counts in a folder they share (prometheus-client's multiprocess mode).
+        os.environ.update(options_given(args))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kb-metrics-")
     # No access log: request lines carry customers' raw searches, which must never be stored
-    # unredacted (the query log redacts them).
+    # unredacted (the query log redacts them); KB_REQUEST_LOG writes lines without them.
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
         host=settings.host,
         port=settings.port,
         log_level="info",
@@ -496,10 +518,16 @@ def parser() -> argparse.ArgumentParser:
     )
     build_cmd.add_argument("--config", default="mkdocs.yml", help="the MkDocs configuration")
     build_cmd.add_argument("--site-dir", default="site", help="where to build (default site/)")
-    command(
+    serve = command(
         "serve",
         "Serve the built site and the search API.",
         ["index_dir", "log_url", "host", "port"],
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes answering on the one port (default 1; one per core is plenty)",
     )
     gaps_cmd = command(
         "gaps", "What customers searched for and did not find.", ["index_dir", "log_url"]

@@ -15,12 +15,14 @@ import hmac
 import ipaddress
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,31 +38,37 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 
 
 class Metrics:
-    """The figures of one app."""
+    """The figures of one app; of every worker together under `kb serve --workers N` (which
+    sets PROMETHEUS_MULTIPROC_DIR: each process writes its counts there, a scrape adds them
+    up; the log's queue and the release are those of the worker that answers)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if shared:
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
+        counted = None if shared else self.registry  # in files, not in this process's registry
         self.requests = Counter(
             "kb_requests",
             "Requests answered, by endpoint, method and status.",
             ["endpoint", "method", "status"],
-            registry=self.registry,
+            registry=counted,
         )
         self.latency = Histogram(
             "kb_request_duration_seconds",
             "Time to answer a request, by endpoint.",
             ["endpoint"],
             buckets=BUCKETS,
-            registry=self.registry,
+            registry=counted,
         )
         self.searches = Counter(
-            "kb_searches", "Searches answered, by language.", ["language"], registry=self.registry
+            "kb_searches", "Searches answered, by language.", ["language"], registry=counted
         )
         self.zero_results = Counter(
             "kb_zero_result_searches",
             "Searches that found nothing, by language.",
             ["language"],
-            registry=self.registry,
+            registry=counted,
         )
 
     def watch(self, state: Callable[[], dict[str, Any]]) -> None:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -90,3 +99,51 @@ def test_without_the_setting_no_request_is_logged(
     with caplog.at_level(logging.INFO, logger="kb_search.requests"):
         client.get("/api/search", params={"q": "return label"})
     assert not [r for r in caplog.records if r.name == "kb_search.requests"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_two_workers_answer_on_one_port_and_their_metrics_add_up(
+    index_root: Path, tmp_path: Path
+) -> None:
+    """`kb serve --workers 2`: every search logged once, and /metrics counts all of them
+    whichever worker a scrape reaches."""
+    port, log = free_port(), tmp_path / "querylog.sqlite3"
+    env = {**os.environ, "KB_INDEX_DIR": str(index_root), "KB_LOG_URL": f"sqlite:///{log}",
+           "KB_ADMIN_TOKEN": "test-admin-token", "KB_PORT": str(port)}  # fmt: skip
+    kb = Path(sys.executable).parent / "kb"
+    server = subprocess.Popen([str(kb), "serve", "--workers", "2"], env=env, cwd=tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while status_of_or_none(url + "/healthz") != 200:
+            assert time.monotonic() < deadline and server.poll() is None, "did not start"
+            time.sleep(0.2)
+        ids = []
+        for n in range(20):
+            query = urllib.parse.quote(f"return label {n}")
+            with urllib.request.urlopen(f"{url}/api/search?q={query}", timeout=10) as answer:
+                ids.append(json.load(answer)["search_id"])
+        request = urllib.request.Request(url + "/metrics", headers=TOKEN)
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            found = samples(answer.read().decode())
+        assert found[("kb_searches_total", (("language", "en"),))] == 20
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    with sqlite3.connect(log) as conn:
+        logged = sorted(row[0] for row in conn.execute("SELECT search_id FROM searches"))
+    conn.close()
+    assert logged == sorted(ids)  # each search once, whichever worker answered it
+
+
+def status_of_or_none(url: str) -> int | None:
+    try:
+        return status_of(url)
+    except OSError:
+        return None
