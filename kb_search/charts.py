@@ -140,7 +140,7 @@ def day_chart(
         legend: list[tuple[str, str, str]] = []
         if bars is not None:
             top = _nice(max((v or 0 for v in bars.values), default=0))
-            body.append(_axis(top, "{:.0f}", LEFT - 6, "end", width))
+            body.append(_axis(top, "{:g}", LEFT - 6, "end", width))
             bar = max(1.0, (width - LEFT - RIGHT) / max(1, n) * 0.7)
             for i, value in enumerate(bars.values):
                 if value:

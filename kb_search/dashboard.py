@@ -308,7 +308,9 @@ def _gap(svc: Service, params: dict[str, str]) -> dict[str, Any]:
     if not example_texts:  # a group that found something, or whose examples were not kept
         example_texts = list(store.latest_queries(members[:MAX_EXAMPLES], language).values())
     text = example_texts[0] if example_texts else key
-    life = life or GapLife(key, key, start, start, 0, 0, members)
+    if life is None:  # a group that always found something: its figures from its days
+        life = GapLife(key, key, start, max(series, default=start),
+                       sum(c[0] for c in series.values()), 0, members)  # fmt: skip
     life.example = text if example_texts or key[:1] != "#" else PAST_RETENTION
     closest = engine.search(index, text, limit=3, cache_size=1024).results if key[:1] != "#" else []
     chart = charts.day_chart(
