@@ -2,7 +2,9 @@
 session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS); a CSRF token on every form.
 
 The signing key is derived from KB_ADMIN_TOKEN, so changing the token signs everyone out. The
-cookie holds no data but its own random ids; wrong tokens are limited per client.
+cookie holds no data but its own random ids, and no session is kept on the server (any
+replica takes it): signing out deletes the browser's cookie, and a copy of it works until it
+expires (SESSION_SECONDS). Wrong tokens are limited per client, per process.
 """
 
 from __future__ import annotations
@@ -95,7 +97,9 @@ def end_session(response: Response) -> None:
 
 
 def token_matches(sent: str, token: str) -> bool:
-    return bool(token) and hmac.compare_digest(sent.strip().encode(), token.encode())
+    """Compared as digests, in constant time: not even the token's length shows."""
+    digests = (hashlib.sha256(text.encode()).digest() for text in (sent.strip(), token))
+    return bool(token) and hmac.compare_digest(*digests)
 
 
 async def form(request: Request) -> dict[str, str]:

@@ -128,7 +128,7 @@ def _filters(
             raise ApiError(400, f"from must come before to, at most {MAX_CUSTOM_DAYS} days before")
         if period.start.year < EARLIEST_YEAR or period.end > today + dt.timedelta(days=366):
             raise ApiError(400, f"the dates must be from {EARLIEST_YEAR} to next year")
-    elif chosen.isdigit() and int(chosen) in PERIODS:
+    elif chosen in {str(days) for days in PERIODS}:
         period = Period.last(int(chosen), today)
     else:
         raise ApiError(400, "period must be one of 7, 30, 90 or custom")
@@ -476,13 +476,15 @@ async def sign_in_page(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     svc = _service(request)
     token = _dashboard_on(svc)
+    fields = await admin_auth.form(request)
+    # From here to counting a wrong token nothing awaits: requests that arrive together are
+    # still counted one after the other.
     limiter = svc.sign_in_limiter
     client = svc.client(request)
     wait = limiter.waiting(client)
     if wait:
         raise ApiError(429, f"too many wrong tokens; try again in {wait} seconds",
                        headers={"Retry-After": str(wait)})  # fmt: skip
-    fields = await admin_auth.form(request)
     admin_auth.check_csrf(fields.get("csrf"), admin_auth.sign_in_csrf(request, token))
     target = _next(fields.get("next"))
     if not admin_auth.token_matches(fields.get("token", ""), token):

@@ -239,3 +239,20 @@ def test_a_spreadsheet_never_runs_a_customers_formula(client: TestClient) -> Non
     assert sign_in(client).status_code == 303
     rows = table(client, "zero-results")
     assert rows[0]["example"].startswith("'=")
+
+
+def test_odd_filters_and_keys_are_a_4xx_never_a_500(client: TestClient) -> None:
+    Visit(client, "visit-g-0000000007").search("zanzibarian quux", found=False)
+    flush(client)
+    assert sign_in(client).status_code == 303
+    for params in ({"period": "\N{SUPERSCRIPT TWO}"}, {"period": "007"}, {"period": "７"},
+                   {"period": "custom", "from": "0001-01-01", "to": "0001-01-02"}):  # fmt: skip
+        assert client.get("/admin/", params=params).status_code == 400, params
+        assert client.get("/admin/export/days.csv", params=params).status_code == 400, params
+    for key in ("#\N{SUPERSCRIPT TWO}", "#99999999999999999999999", "#424242"):
+        assert client.get("/admin/gap", params={"key": key}).status_code == 404, key
+        page = client.get("/admin/gap", params={"key": NOTHING}).text
+        mark = {"csrf": session_csrf(page), "lang": "en", "key": key, "action": "dismissed"}
+        answer = client.post("/admin/gap", data=mark, follow_redirects=False)
+        assert answer.status_code == 400, key  # a number no figures have: nothing to mark
+        assert "int()" not in answer.text

@@ -31,6 +31,7 @@ DAY_COUNTERS = (
     "searches",
     "zero_results",
     "clicked_searches",  # searches with at least one click
+    "clicked_with_results",  # of those, searches that found something (the no-click rate's)
     "clicks",
     "positioned_clicks",  # clicks that said the result's position
     "position_sum",
@@ -40,7 +41,7 @@ DAY_COUNTERS = (
     "self_served",  # of those, visits whose last click was not followed by the contact page
     "contacted",  # of those, visits that opened the contact page
 )
-FORM_COUNTERS = ("searches", "zero_results", "clicked_searches")
+FORM_COUNTERS = ("searches", "zero_results", "clicked_searches", "clicked_with_results")
 ARTICLE_COUNTERS = ("clicks", "helpful", "not_helpful")
 # Table -> its key columns, as a store keeps them.
 KEYS = {
@@ -66,6 +67,8 @@ class LoggedSearch:
     category: str
     form: int | None  # the number its normalised words are counted under (None: no words)
     clicked_before: bool
+    found: bool = True  # it had results (a click on a search that found nothing opened an
+    # article offered in another language)
 
 
 @dataclass(frozen=True)
@@ -104,21 +107,29 @@ class Tally:
             self.add("daily", (day_of(iso(event.at)), event.language, event.topic or ""), visits=1)
 
     def click(self, event: ClickEvent, search: LoggedSearch | None, visit: Visit | None) -> None:
-        """A click, the search it came from (None: unknown or past retention), and its visit
-        as it was before the click."""
-        day = day_of(iso(event.at))
-        key = (day, event.language, event.article_id)
+        """A click, the search it came from (None: not written yet, or past retention), and
+        its visit as it was before the click."""
+        key = (day_of(iso(event.at)), event.language, event.article_id)
         self.add("article_daily", key, clicks=1)
         self.categories[key] = event.topic or ""
-        if search is None:
-            return
-        counts = {"clicks": 1, "clicked_searches": int(not search.clicked_before)}
-        if event.position is not None:
-            counts |= {"positioned_clicks": 1, "position_sum": event.position}
+        if search is not None:
+            self.search_clicked(search, event.position, visit)
+
+    def search_clicked(
+        self, search: LoggedSearch, position: int | None, visit: Visit | None
+    ) -> None:
+        """A click counted for its search: when it is written, or, when it came before its
+        search (another process wrote it first), when the search is."""
+        first = int(not search.clicked_before)
+        counts = {"clicks": 1, "clicked_searches": first,
+                  "clicked_with_results": first * int(search.found)}  # fmt: skip
+        if position is not None:
+            counts |= {"positioned_clicks": 1, "position_sum": position}
         self.add("daily", (search.day, search.language, search.category), **counts)
-        if search.form is not None and not search.clicked_before:
+        if search.form is not None and first:
             form_key = (search.day, search.language, search.category, str(search.form))
-            self.add("form_daily", form_key, clicked_searches=1)
+            self.add("form_daily", form_key, clicked_searches=1,
+                     clicked_with_results=int(search.found))  # fmt: skip
         if visit is not None and not visit.clicked:
             self.add("daily", (visit.day, search.language, visit.category), self_served=1)
 

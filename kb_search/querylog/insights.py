@@ -105,7 +105,7 @@ class Figures:
         return {
             "zero_result_rate": ratio(c["zero_results"], c["searches"]),
             "no_click_rate": ratio(
-                max(0, self.with_results - c["clicked_searches"]), self.with_results
+                max(0, self.with_results - c["clicked_with_results"]), self.with_results
             ),
             "click_through_rate": ratio(c["clicked_searches"], c["searches"]),
             "average_click_position": ratio(c["position_sum"], c["positioned_clicks"]),

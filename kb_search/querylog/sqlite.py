@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -71,29 +73,35 @@ def _counters(names: Sequence[str]) -> str:
 
 
 def _count_what_was_logged(conn: sqlite3.Connection) -> None:
-    """The daily figures of the searches, clicks and feedback still kept (visits and click
-    positions were not recorded before version 5)."""
+    """The daily figures of the searches, clicks and feedback still kept, counted as they
+    would have been live (visits, click positions and categories were not recorded before
+    version 5: a search counts under its category filter, feedback under none)."""
+    conn.execute(
+        "UPDATE searches SET clicked = 1 WHERE search_id IN (SELECT search_id FROM clicks)"
+    )
     searches = conn.execute(
         "SELECT substr(at, 1, 10), language, COALESCE(category, ''), norm, COUNT(*),"
-        " SUM(result_count = 0), SUM(EXISTS (SELECT 1 FROM clicks c"
-        " WHERE c.search_id = s.search_id)), MAX(at) FROM searches s GROUP BY 1, 2, 3, 4"
+        " SUM(result_count = 0), SUM(clicked), SUM(clicked * (result_count > 0)),"
+        " (SELECT COUNT(*) FROM clicks c WHERE c.search_id IN (SELECT search_id FROM searches x"
+        " WHERE substr(x.at, 1, 10) = substr(s.at, 1, 10) AND x.language = s.language"
+        " AND COALESCE(x.category, '') = COALESCE(s.category, '') AND x.norm = s.norm)),"
+        " MAX(at) FROM searches s GROUP BY 1, 2, 3, 4"
     ).fetchall()
-    for day, language, category, norm, count, zero, clicked, last in searches:
+    for day, language, category, norm, count, zero, clicked, found, clicks, last in searches:
         where = {"day": day, "language": language, "category": category}
-        counts = {"searches": count, "zero_results": zero, "clicked_searches": clicked}
-        _add(conn, "daily", where, counts)
+        counts = {"searches": count, "zero_results": zero, "clicked_searches": clicked,
+                  "clicked_with_results": found}  # fmt: skip
+        _add(conn, "daily", where, {**counts, "clicks": clicks})
         if norm:
             form = str(_form_id(conn, language, norm, last))
             _add(conn, "form_daily", {**where, "form": form}, counts)
-    clicks = conn.execute(
-        "SELECT substr(c.at, 1, 10), c.language, COALESCE(s.category, ''), c.article_id,"
-        " COUNT(*) FROM clicks c LEFT JOIN searches s USING (search_id) GROUP BY 1, 2, 3, 4"
+    articles = conn.execute(
+        "SELECT substr(c.at, 1, 10), c.language, c.article_id, COUNT(*) FROM clicks c"
+        " GROUP BY 1, 2, 3"
     ).fetchall()
-    for day, language, category, article, count in clicks:
-        _add(conn, "daily", {"day": day, "language": language, "category": category},
-             {"clicks": count})  # fmt: skip
+    for day, language, article, count in articles:
         _add(conn, "article_daily", {"day": day, "language": language, "article_id": article},
-             {"clicks": count}, category=category)  # fmt: skip
+             {"clicks": count}, category="")  # fmt: skip
     votes = conn.execute(
         "SELECT substr(at, 1, 10), language, article_id, SUM(helpful = 1), SUM(helpful = 0)"
         " FROM feedback GROUP BY 1, 2, 3"
@@ -197,6 +205,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     (  # 4 -> 5: daily figures that outlive the raw rows (the dashboard's), and gap marks
         "ALTER TABLE searches ADD COLUMN topic TEXT",
+        # Set by the first click counted: whichever process writes a search or its click first.
+        "ALTER TABLE searches ADD COLUMN clicked INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE clicks ADD COLUMN position INTEGER",
         "CREATE INDEX searches_norm ON searches (language, norm, at)",
         f"CREATE TABLE daily (day TEXT NOT NULL, language TEXT NOT NULL, category TEXT NOT NULL,"
@@ -211,16 +221,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         f" category TEXT NOT NULL, form INTEGER NOT NULL, {_counters(daily.FORM_COUNTERS)},"
         " PRIMARY KEY (language, day, category, form))",
         "CREATE INDEX form_daily_form ON form_daily (language, form)",
+        "CREATE INDEX form_daily_day ON form_daily (day)",  # for purging
+        "CREATE INDEX daily_day ON daily (day)",
         f"CREATE TABLE article_daily (day TEXT NOT NULL, language TEXT NOT NULL,"
         f" article_id TEXT NOT NULL, category TEXT NOT NULL, {_counters(daily.ARTICLE_COUNTERS)},"
         " PRIMARY KEY (language, day, article_id))",
+        "CREATE INDEX article_daily_day ON article_daily (day)",
         # One row a visit that searched, while the raw rows last: the self-service share.
         "CREATE TABLE visits (language TEXT NOT NULL, session TEXT NOT NULL, at TEXT NOT NULL,"
         " category TEXT NOT NULL, clicked INTEGER NOT NULL DEFAULT 0,"
         " contacted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (language, session))",
         "CREATE INDEX visits_at ON visits (at)",
+        "CREATE INDEX visits_session ON visits (session)",
         "CREATE TABLE gap_marks (language TEXT NOT NULL, form INTEGER NOT NULL,"
         " state TEXT NOT NULL, article_id TEXT, at TEXT NOT NULL, PRIMARY KEY (language, form))",
+        "CREATE INDEX gap_marks_at ON gap_marks (at)",
         _count_what_was_logged,
     ),
 )
@@ -288,13 +303,22 @@ GROUP BY r.norm, c.article_id
 """
 
 
+_WHOLE = re.compile(r"[0-9]{1,19}")
 # A form in the figures: its words while kept, else its number (`#12`).
 _FORM_KEY = "COALESCE(f.norm, '#' || d.form)"
 
 
 def _form_ids(conn: sqlite3.Connection, language: str, keys: Sequence[str]) -> list[int]:
     """The numbers of forms given by their words or as `#<number>`."""
-    ids = [int(k[1:]) for k in keys if k.startswith("#") and k[1:].isdigit()]
+    numbers = [int(k[1:]) for k in keys if k[:1] == "#" and _WHOLE.fullmatch(k[1:])]
+    ids = [
+        n
+        for n in numbers
+        if n < 2**63  # and that the figures know: a mark never waits for words to come
+        and conn.execute(
+            "SELECT 1 FROM form_daily WHERE language = ? AND form = ? LIMIT 1", (language, n)
+        ).fetchone()
+    ]
     words = [k for k in keys if not k.startswith("#")]
     for start in range(0, len(words), 500):
         chunk = words[start : start + 500]
@@ -420,6 +444,7 @@ def _write_searches(conn: sqlite3.Connection, group: list[SearchEvent], tally: T
     ]
     form = _form_id(conn, first.language, norm, max(row[1] for row in rows)) if norm else None
     tally.searches(new, form, visits)
+    _count_early_clicks(conn, new, form, tally)
     if first.result_count > 0 or not norm:
         return
     times = sorted(row[1] for row in rows)
@@ -451,38 +476,82 @@ def _visit(conn: sqlite3.Connection, language: str, session: str | None) -> Visi
     return None if row is None else Visit(day_of(row[0]), row[1], bool(row[2]), bool(row[3]))
 
 
-def _write_click(conn: sqlite3.Connection, event: ClickEvent, tally: Tally) -> None:
-    row = conn.execute(
-        "SELECT at, s.language, COALESCE(topic, ''), f.id, session, EXISTS (SELECT 1 FROM clicks c"
-        " WHERE c.search_id = s.search_id) FROM searches s"
-        " LEFT JOIN forms f ON f.language = s.language AND f.norm = s.norm WHERE search_id = ?",
-        (event.search_id,),
-    ).fetchone()
-    conn.execute(
-        "INSERT INTO clicks (search_id, article_id, at, language, position) VALUES (?, ?, ?, ?, ?)",
-        (event.search_id, event.article_id, iso(event.at), event.language, event.position),
+def _first_click(conn: sqlite3.Connection, search_id: str) -> bool:
+    """Whether this is the first click counted for the search (and mark it counted)."""
+    marked = conn.execute(
+        "UPDATE searches SET clicked = 1 WHERE search_id = ? AND clicked = 0", (search_id,)
     )
-    if row is None:  # an unknown search, or one past retention
-        tally.click(event, None, None)
-        return
-    at, language, topic, form, session, clicked_before = row
+    return marked.rowcount == 1
+
+
+def _search_clicked(
+    conn: sqlite3.Connection,
+    tally: Tally,
+    search: tuple[str, str, str, int | None, str | None, int, str],
+    position: int | None,
+) -> None:
+    """Count a click for its search (at, language, topic, form, session, results, id)."""
+    at, language, topic, form, session, results, search_id = search
     visit = _visit(conn, language, session) if session else None
-    tally.click(event, LoggedSearch(day_of(at), language, topic, form, bool(clicked_before)), visit)
+    first = _first_click(conn, search_id)
+    logged = LoggedSearch(day_of(at), language, topic, form, not first, found=results > 0)
+    tally.search_clicked(logged, position, visit)
     if visit is not None and not visit.clicked:
         conn.execute(
             "UPDATE visits SET clicked = 1 WHERE language = ? AND session = ?", (language, session)
         )
 
 
-def _write_contact(conn: sqlite3.Connection, event: ContactEvent, tally: Tally) -> None:
-    visit = _visit(conn, event.language, event.session)
-    if visit is None or (visit.contacted and not visit.clicked):
-        return  # a visit that did not search, or nothing changes
-    tally.contact(event, visit)
+_SEARCH_OF_CLICK = (
+    "SELECT at, s.language, COALESCE(topic, ''), f.id, session, result_count, search_id"
+    " FROM searches s LEFT JOIN forms f ON f.language = s.language AND f.norm = s.norm"
+)
+
+
+def _write_click(conn: sqlite3.Connection, event: ClickEvent, tally: Tally) -> None:
+    row = conn.execute(_SEARCH_OF_CLICK + " WHERE search_id = ?", (event.search_id,)).fetchone()
     conn.execute(
-        "UPDATE visits SET clicked = 0, contacted = 1 WHERE language = ? AND session = ?",
-        (event.language, event.session),
+        "INSERT INTO clicks (search_id, article_id, at, language, position) VALUES (?, ?, ?, ?, ?)",
+        (event.search_id, event.article_id, iso(event.at), event.language, event.position),
     )
+    tally.click(event, None, None)  # the article's figures
+    if row is not None:  # else: its search is not written yet (counted then), or was purged
+        _search_clicked(conn, tally, row, event.position)
+
+
+def _count_early_clicks(
+    conn: sqlite3.Connection, new: list[SearchEvent], form: int | None, tally: Tally
+) -> None:
+    """Clicks another process wrote before these searches: counted for them now."""
+    ids = [e.search_id for e in new]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        early = conn.execute(
+            f"SELECT search_id, position FROM clicks WHERE search_id IN"
+            f" ({','.join('?' * len(chunk))}) ORDER BY at",
+            chunk,
+        ).fetchall()
+        for search_id, position in early:
+            row = conn.execute(_SEARCH_OF_CLICK + " WHERE search_id = ?", (search_id,)).fetchone()
+            _search_clicked(conn, tally, row, position)
+
+
+def _write_contact(conn: sqlite3.Connection, event: ContactEvent, tally: Tally) -> None:
+    """A contact view ends the visit's self-service in every language it searched (a Swedish
+    visit may write to us from the English article it was offered)."""
+    rows = conn.execute(
+        "SELECT language, at, category, clicked, contacted FROM visits WHERE session = ?",
+        (event.session,),
+    ).fetchall()
+    for language, at, category, clicked, contacted in rows:
+        visit = Visit(day_of(at), category, bool(clicked), bool(contacted))
+        if visit.contacted and not visit.clicked:
+            continue  # nothing changes
+        tally.contact(replace(event, language=language), visit)
+        conn.execute(
+            "UPDATE visits SET clicked = 0, contacted = 1 WHERE language = ? AND session = ?",
+            (language, event.session),
+        )
 
 
 def _write_event(conn: sqlite3.Connection, event: Event, tally: Tally) -> None:
@@ -672,15 +741,15 @@ class SQLiteStore:
     def form_figures(
         self, start: str, end: str, since: str, language: str, category: str | None
     ) -> list[tuple[str, int, int, int, int, int, int]]:
-        """(form, searches, zero results, clicked searches) from `since` to `end`, then the same
+        """(form, searches, zero results, opened with results) from `since` to `end`, then the same
         three before `since` (from `start`), for each form searched since `since`. A form is
         its words, or `#<number>` once they are past retention."""
         with self._reading() as conn:
             return conn.execute(
                 f"SELECT {_FORM_KEY}, SUM(searches * (day >= :since)),"
-                " SUM(zero_results * (day >= :since)), SUM(clicked_searches * (day >= :since)),"
+                " SUM(zero_results * (day >= :since)), SUM(clicked_with_results * (day >= :since)),"
                 " SUM(searches * (day < :since)), SUM(zero_results * (day < :since)),"
-                " SUM(clicked_searches * (day < :since)) FROM form_daily d"
+                " SUM(clicked_with_results * (day < :since)) FROM form_daily d"
                 " LEFT JOIN forms f ON f.id = d.form WHERE d.language = :language"
                 " AND day BETWEEN :start AND :end AND (:category IS NULL OR category = :category)"
                 " GROUP BY d.form HAVING SUM(searches * (day >= :since)) > 0",
@@ -691,11 +760,11 @@ class SQLiteStore:
     def gap_forms(
         self, language: str, category: str | None
     ) -> list[tuple[str, int, int, int, str, str]]:
-        """(form, searches, zero results, clicked searches, first day, last day) of each form
+        """(form, searches, zero results, opened with results, first day, last day) of each form
         that ever found nothing, over every day kept."""
         with self._reading() as conn:
             return conn.execute(
-                f"SELECT {_FORM_KEY}, SUM(searches), SUM(zero_results), SUM(clicked_searches),"
+                f"SELECT {_FORM_KEY}, SUM(searches), SUM(zero_results), SUM(clicked_with_results),"
                 " MIN(CASE WHEN zero_results > 0 THEN day END), MAX(day) FROM form_daily d"
                 " LEFT JOIN forms f ON f.id = d.form WHERE d.language = ?"
                 " AND (? IS NULL OR category = ?) GROUP BY d.form HAVING SUM(zero_results) > 0",
@@ -705,12 +774,12 @@ class SQLiteStore:
     def form_days(
         self, forms: Sequence[str], language: str, category: str | None
     ) -> list[tuple[str, int, int, int]]:
-        """(day, searches, zero results, clicked searches) of the forms together, by day."""
+        """(day, searches, zero results, opened with results) of the forms together, by day."""
         with self._reading() as conn:
             ids = _form_ids(conn, language, forms)
             marks = ",".join("?" * len(ids))
             return conn.execute(
-                "SELECT day, SUM(searches), SUM(zero_results), SUM(clicked_searches)"
+                "SELECT day, SUM(searches), SUM(zero_results), SUM(clicked_with_results)"
                 f" FROM form_daily WHERE language = ? AND form IN ({marks})"
                 " AND (? IS NULL OR category = ?) GROUP BY day ORDER BY day",
                 [language, *ids, category, category],
