@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint build index release bench browser wrk clean
+.PHONY: run test lint build index release bench browser wrk postgres clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ bench: $(STAMP) $(NODE_STAMP) browser wrk  ## speed figures as ratios measured i
 wrk:
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 
+# Debian's PostgreSQL, started by the query log's tests in a temporary folder (tests/pg.py);
+# installed only when absent (Debian keeps pg_ctl in /usr/lib/postgresql/<version>/bin).
+postgres:
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+
 # Debian's Chromium for the browser tests; installed only when absent.
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
@@ -44,7 +50,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
-test: $(STAMP) $(NODE_STAMP) browser wrk  ## lint, then every test (build, service, browser)
+test: $(STAMP) $(NODE_STAMP) browser wrk postgres  ## lint, then every test (build, service, browser)
 	$(MAKE) lint
 	$(BIN)/pytest
 

@@ -19,13 +19,15 @@ Options (each also an environment variable, for `make bench`):
     --lock-seconds S      BENCH_LOCK_SECONDS   how long another process locks the log (20)
     --learn-visits N,...  BENCH_LEARN_VISITS   the learning curve's checkpoints (0,250,500,1000)
     --lighthouse-runs N   BENCH_LIGHTHOUSE_RUNS  Lighthouse runs a page; the median counts (3)
+    --dashboard-searches N  BENCH_DASHBOARD_SEARCHES  logged searches under /admin/ (1000000)
     --skip PART,...       BENCH_SKIP           leave out parts: semantic, http, builds, reliability,
-                                               learning, lighthouse, axe
+                                               learning, lighthouse, axe, dashboard
     -o, --output PATH     BENCH_OUTPUT         where results go (bench/results.json)
 
 A quick run on a tiny corpus, as tests/test_bench.py makes it (about half a minute):
 
-    python bench/run.py --sizes 10,100 --queries 40 --load-seconds 1 --build-runs 1 -o r.json
+    python bench/run.py --sizes 10,100 --queries 40 --load-seconds 1 --build-runs 1 \
+        --dashboard-searches 2000 -o r.json
 
 The targets are set for the default sizes; at other sizes they are only a smoke check. A target
 whose figure is missing (a part skipped or unavailable) is reported as not measured; a figure
@@ -63,6 +65,7 @@ from kb_search.versions import LiveIndex, build, link_site
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accessibility
+import dashboard
 import lighthouse
 import reliability
 from learning import learning_curve
@@ -95,6 +98,7 @@ PARTS = (
     "learning",
     "lighthouse",
     "axe",
+    "dashboard",
 )  # --skip these
 STARTED = time.perf_counter()
 LOAD_AT_START = round(os.getloadavg()[0], 2)
@@ -110,7 +114,7 @@ class Target:
         return value <= self.limit if self.at_most else value >= self.limit
 
 
-def targets(small: int, large: int, forms: int) -> dict[str, Target]:
+def targets(small: int, large: int, forms: int, searches: int) -> dict[str, Target]:
     """Every figure the bench reports as a ratio or a bound, with its target.
 
     A figure without a target is a bug in this file: the run says so and exits non-zero.
@@ -150,6 +154,12 @@ def targets(small: int, large: int, forms: int) -> dict[str, Target]:
         "axe_violations": Target(
             0, True, "axe-core serious or critical findings, 9 pages on a phone and a desktop"
         ),
+        "dashboard_ms": Target(
+            dashboard.TARGET_MS, True, f"GET /admin/ (30 days), median ms, {searches:,} searches"
+        ),
+        "dashboard_90_days_ms": Target(
+            dashboard.TARGET_MS, True, f"GET /admin/?period=90, median ms, {searches:,} searches"
+        ),
     }
 
 
@@ -183,6 +193,7 @@ class Options:
     lock_seconds: float
     learn_visits: tuple[int, ...]
     lighthouse_runs: int
+    dashboard_searches: int
     skip: frozenset[str]
     output: Path
 
@@ -199,6 +210,11 @@ def options(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--learn-visits", default=env("BENCH_LEARN_VISITS", "0,250,500,1000"))
     parser.add_argument(
         "--lighthouse-runs", type=int, default=env("BENCH_LIGHTHOUSE_RUNS", str(lighthouse.RUNS))
+    )
+    parser.add_argument(
+        "--dashboard-searches",
+        type=int,
+        default=env("BENCH_DASHBOARD_SEARCHES", str(dashboard.SEARCHES)),
     )
     parser.add_argument("--skip", default=env("BENCH_SKIP", ""))
     parser.add_argument(
@@ -228,6 +244,7 @@ def options(argv: Sequence[str] | None = None) -> Options:
         max(1.0, args.lock_seconds),
         tuple(int(v) for v in args.learn_visits.replace(" ", "").split(",") if v),
         max(1, args.lighthouse_runs),
+        max(100, args.dashboard_searches),
         skip,
         args.output,
     )
@@ -680,6 +697,8 @@ def report(results: dict[str, Any], goals: dict[str, Target], output: Path) -> l
                 f"{row['cpu_slowdown']}x (benchmark index {row['benchmark_index']}); "
                 f"failing: {', '.join(row['failed']) or 'none'}"
             )
+    if results["dashboard"]:
+        dashboard.report(results["dashboard"])
     if results["axe"]:
         print("\naxe-core (serious, critical, landmarks):")
         for viewport, pages in results["axe"].items():
@@ -717,7 +736,7 @@ def report(results: dict[str, Any], goals: dict[str, Target], output: Path) -> l
 
 def main(argv: Sequence[str] | None = None) -> int:
     opts = options(argv)
-    goals = targets(opts.small, opts.large, opts.gap_forms)
+    goals = targets(opts.small, opts.large, opts.gap_forms, opts.dashboard_searches)
     center = load(ROOT / "docs")
     work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
     skipped = {part: "skipped with --skip" for part in opts.skip}
@@ -728,6 +747,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     curves: dict[str, list[dict[str, Any]]] = {}
     audits: dict[str, Any] = {}
     axe: dict[str, dict[str, list[str]]] = {}
+    board: dict[str, Any] = {}
     try:
         progress("in-process search, the real help center ...")
         queries = dev_queries(opts.queries)
@@ -766,6 +786,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, (queries_csv, docs) in LEARNING_SETS.items():
                 progress(f"learning curve, {name} ...")
                 curves[name] = learning_curve(queries_csv, docs, opts.learn_visits)
+        if "dashboard" not in opts.skip:
+            progress(f"the dashboard at {opts.dashboard_searches:,} logged searches ...")
+            board = dashboard.run(opts.dashboard_searches, progress=progress)
         unavailable = {"lighthouse": lighthouse.available(), "axe": accessibility.available()}
         skipped |= {part: why for part, why in unavailable.items() if why and part not in skipped}
         browser_parts = set(unavailable) - set(skipped)
@@ -789,12 +812,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         **{name: "reliability" for name in RELIABILITY_FIGURES},
         **{name: "lighthouse" for name in lighthouse_targets()},
         "axe_violations": "axe",
+        "dashboard_ms": "dashboard",
+        "dashboard_90_days_ms": "dashboard",
     }
     figures = {**ratios(opts, latency, semantic, builds, load_figures), **core.get("ratios", {})}
     if audits:
         figures.update(lighthouse.ratios(audits))
     if axe:
         figures.update(accessibility.ratios(axe))
+    figures.update(board.get("ratios", {}))
     results = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -813,6 +839,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "learning": curves,
         "lighthouse": audits,
         "axe": axe,
+        "dashboard": {k: v for k, v in board.items() if k not in ("ratios", "profile")},
         "ratios": figures,
         "targets": {name: dataclasses.asdict(goal) for name, goal in goals.items()},
         "met": {name: goals[name].met(value) for name, value in figures.items() if name in goals},

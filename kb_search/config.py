@@ -52,13 +52,18 @@ def _origins(text: str) -> tuple[str, ...]:
 
 
 def _log_url(text: str) -> str:
-    """`sqlite:///path`; a bare path (the old KB_LOG_DB) is taken as a SQLite file."""
+    """`sqlite:///path` or `postgresql://...`; a bare path (the old KB_LOG_DB) is taken as a
+    SQLite file."""
     if not text.strip():
         raise ValueError("is empty: give sqlite:///<path>, or set KB_LOG_SEARCHES=off")
     if "://" not in text:
         return "sqlite:///" + text
-    if not text.startswith("sqlite:///"):
-        raise ValueError("must be sqlite:///<path> (for example sqlite:///var/querylog.sqlite3)")
+    if not text.startswith(("sqlite:///", "postgresql://")):
+        raise ValueError(
+            "must be sqlite:///<path> (for example sqlite:///var/querylog.sqlite3) or"
+            " postgresql://<user>@<host>/<database> (libpq's URL; the password best in"
+            " ~/.pgpass or PGPASSWORD)"
+        )
     return text
 
 
@@ -102,8 +107,11 @@ SETTINGS: tuple[Setting, ...] = (
         "log_url",
         "sqlite:///var/querylog.sqlite3",
         "Where logged searches, clicks and feedback are stored: `sqlite:///relative/path` or "
-        "`sqlite:////absolute/path` (created when missing). The old `KB_LOG_DB=<path>` still "
-        "works.",
+        "`sqlite:////absolute/path` (created when missing), or "
+        "`postgresql://user@host:port/database` for one log shared by several replicas (libpq's "
+        "URL; keep the password in `~/.pgpass` or `PGPASSWORD`, it is never shown). The service "
+        "creates and upgrades the PostgreSQL tables itself; the database and its user are yours "
+        "to make. The old `KB_LOG_DB=<path>` still works.",
         _log_url,
         old_name="log_db",
     ),

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -43,6 +45,7 @@ from kb_search.service import Service
 from kb_search.versions import OpenIndex
 
 DEFAULT_PERIOD = 30
+CACHE_SECONDS = 60
 EARLIEST_YEAR = 2000  # no figure is older; and the period before must still be a date
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 TABLES = ("days", "searches", "zero-results", "no-clicks", "articles", "gaps")
@@ -165,13 +168,50 @@ def _categories(index: OpenIndex) -> list[tuple[str, str]]:
     return sorted(titles.items(), key=lambda item: item[1])
 
 
-def _compute(svc: Service, params: dict[str, str]) -> dict[str, Any]:
+class InsightsCache:
+    """The figures of each filter set for CACHE_SECONDS: a writer going back and forth between
+    the dashboard and its gaps does not count a million searches again each time (a mark
+    clears it). Kept per process, in memory."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[Any, ...], tuple[float, Insights]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Insights]) -> Insights:
+        now = time.monotonic()
+        with self._lock:
+            kept = self._found.get(key)
+        if kept and now - kept[0] < CACHE_SECONDS:
+            return kept[1]
+        found = compute()
+        with self._lock:
+            self._found = {k: v for k, v in self._found.items() if now - v[0] < CACHE_SECONDS}
+            self._found[key] = (now, found)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
+
+
+def _cache(request: Request) -> InsightsCache:
+    state = request.app.state
+    if not hasattr(state, "insights_cache"):
+        state.insights_cache = InsightsCache()
+    cache: InsightsCache = state.insights_cache
+    return cache
+
+
+def _compute(svc: Service, params: dict[str, str], cache: InsightsCache) -> dict[str, Any]:
     release = svc.open_index()
     today = _today()
     period, language, category, chosen = _filters(params, release, today)
     index = release.in_language(language)
-    found = insights(
-        svc.log.store, period, language, category, _articles(index), _answers(index), today
+    found = cache.get(
+        (release.version, language, category, period, today),
+        lambda: insights(
+            svc.log.store, period, language, category, _articles(index), _answers(index), today
+        ),
     )
     return {
         "found": found,
@@ -272,7 +312,7 @@ def _headline(found: Insights) -> list[dict[str, Any]]:
 async def dashboard(request: Request) -> Response:
     svc, signed_in = _signed_in(request)
     params = query_params(request, {"period", "from", "to", "lang", "category"})
-    context = await run_in_threadpool(_compute, svc, params)
+    context = await run_in_threadpool(_compute, svc, params, _cache(request))
     return _page(
         "dashboard.html",
         session_csrf=signed_in.csrf,
@@ -364,6 +404,7 @@ async def mark_gap(request: Request) -> Response:
         await run_in_threadpool(svc.log.store.mark_gap, language, key, state, article, now)
     except ValueError as error:
         raise ApiError(400, str(error)) from None
+    _cache(request).clear()
     target = "/admin/gap?" + urlencode({"lang": language, "key": key})
     return RedirectResponse(target, status_code=303, headers=HEADERS)
 
@@ -433,7 +474,7 @@ async def export(request: Request) -> Response:
     if table not in TABLES:
         raise ApiError(404, f"no such table; one of: {', '.join(TABLES)}")
     params = query_params(request, {"period", "from", "to", "lang", "category"})
-    context = await run_in_threadpool(_compute, svc, params)
+    context = await run_in_threadpool(_compute, svc, params, _cache(request))
     found: Insights = context["found"]
     names, rows = _rows(found, table)
     out = io.StringIO()

@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 
 from kb_search.app import create_app
 from kb_search.config import Settings
+from tests.pg import postgres_module_database, postgres_server, postgres_url  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_PARTS = ("docs", "translations", "hooks", "overrides", "mkdocs.yml")

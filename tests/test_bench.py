@@ -37,6 +37,7 @@ def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) 
         "BENCH_LOCK_SECONDS": "2",
         "BENCH_LEARN_VISITS": "0,10",
         "BENCH_LIGHTHOUSE_RUNS": "1",
+        "BENCH_DASHBOARD_SEARCHES": "2000",
         "BENCH_SKIP": "" if has_wrk else "http,reliability",
     }
     env.pop("BENCH_OUTPUT", None)
@@ -75,6 +76,10 @@ def test_bench_reports_every_target_met_or_not_on_a_tiny_corpus(tmp_path: Path) 
     assert {f"p99_ms_{SIZES[1]}", f"realistic_p99_ms_{SIZES[1]}", "nonsense_vs_ordinary_p50"} <= (
         set(results["met"])
     )
+    # The dashboard on a log of the searches asked for (it needs nothing outside the project).
+    assert {"dashboard_ms", "dashboard_90_days_ms"} <= set(results["met"])
+    assert results["dashboard"]["log"]["searches"] == 2000
+    assert "dashboard at 2,000 logged searches" in out
     # The learning curve, on the development set and on the second shop, at each checkpoint.
     for name in ("dev", "second shop"):
         assert [point["visits"] for point in results["learning"][name]] == [0, 10]

@@ -1,8 +1,9 @@
 """The private log of customers' searches, clicks and feedback, and the gaps it reveals.
 
 - `events`: what is recorded; `writer`: the batching thread that stores it without ever
-  delaying a search; `sqlite`: the SQLite store (the only SQL); `gaps`: grouping and merging,
-  the same for every store.
+  delaying a search; `sqlite` and `postgres`: the two stores (the only SQL; one logical
+  schema); `gaps`: grouping and merging, `daily`: what the daily figures count, `insights`: the
+  dashboard's figures, each the same for every store.
 - `QueryLog` joins a recorder (`record_*`, `flush`, `close`) and a store that answers with raw
   figures, so another database is one new store module.
 
@@ -240,6 +241,15 @@ def open_log(settings: LogSettings) -> QueryLog:
     if not settings.log_searches:
         return QueryLog(_NoStore(), settings.log_retention_days, settings.figures_retention_days)
     path = sqlite_path(settings.log_url)
-    if path is None:
-        raise ValueError(f"KB_LOG_URL {settings.log_url!r}: only sqlite:/// is supported yet")
-    return QueryLog(SQLiteStore(path), settings.log_retention_days, settings.figures_retention_days)
+    store: LogStore
+    if path is not None:
+        store = SQLiteStore(path)
+    elif urlsplit(settings.log_url).scheme == "postgresql":
+        from kb_search.querylog.postgres import PostgresStore  # psycopg only when asked for
+
+        store = PostgresStore(settings.log_url)
+    else:
+        raise ValueError(
+            f"KB_LOG_URL {settings.log_url!r}: give sqlite:///<path> or postgresql://<server>/<db>"
+        )
+    return QueryLog(store, settings.log_retention_days, settings.figures_retention_days)

@@ -109,12 +109,14 @@ def words_close(a: str, b: str) -> bool:
     return allowed > 0 and OSA.distance(a, b, score_cutoff=allowed) <= allowed
 
 
-def _deletions(word: str, depth: int) -> set[str]:
+# The same words come back in every report and every dashboard page; a word has ~200 at most.
+@functools.lru_cache(maxsize=2048)
+def _deletions(word: str, depth: int) -> frozenset[str]:
     found, layer = {word}, {word}
     for _ in range(depth):
         layer = {w[:i] + w[i + 1 :] for w in layer for i in range(len(w))}
         found |= layer
-    return found
+    return frozenset(found)
 
 
 def canonical_words(frequency: Counter[str]) -> dict[str, str]:

@@ -15,6 +15,7 @@ Definitions (the page says them too):
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -233,7 +234,8 @@ def _top(
     rows: Sequence[tuple[str, int, int, int, int, int, int]], current: Any, previous: Any
 ) -> list[Term]:
     """The top groups by `current(row)`, with `previous(row)` summed over each group."""
-    counted = sorted(((current(r), r) for r in rows), key=lambda x: (-x[0], x[1][0]))
+    counted = heapq.nsmallest(MAX_TOP_FORMS, ((current(r), r) for r in rows),
+                              key=lambda x: (-x[0], x[1][0]))  # fmt: skip
     by_form = {r[0]: (n, previous(r), r[1]) for n, r in counted[:MAX_TOP_FORMS] if n > 0}
     return [
         Term(

@@ -208,6 +208,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         # Set by the first click counted: whichever process writes a search or its click first.
         "ALTER TABLE searches ADD COLUMN clicked INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE clicks ADD COLUMN position INTEGER",
+        # Each event once, however often its batch is tried (a lost acknowledgement).
+        "ALTER TABLE clicks ADD COLUMN event_id TEXT",
+        "CREATE UNIQUE INDEX clicks_event ON clicks (event_id)",
+        "ALTER TABLE feedback ADD COLUMN event_id TEXT",
+        "CREATE UNIQUE INDEX feedback_event ON feedback (event_id)",
+        "CREATE TABLE contacts (event_id TEXT PRIMARY KEY, at TEXT NOT NULL)",
+        "CREATE INDEX contacts_at ON contacts (at)",
         "CREATE INDEX searches_norm ON searches (language, norm, at)",
         f"CREATE TABLE daily (day TEXT NOT NULL, language TEXT NOT NULL, category TEXT NOT NULL,"
         f" {_counters(daily.DAY_COUNTERS)}, PRIMARY KEY (language, day, category))",
@@ -220,7 +227,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         f"CREATE TABLE form_daily (day TEXT NOT NULL, language TEXT NOT NULL,"
         f" category TEXT NOT NULL, form INTEGER NOT NULL, {_counters(daily.FORM_COUNTERS)},"
         " PRIMARY KEY (language, day, category, form))",
-        "CREATE INDEX form_daily_form ON form_daily (language, form)",
+        # A form's days (a gap's life) without reading the language's whole history; and the
+        # few forms that ever found nothing.
+        "CREATE INDEX form_daily_form ON form_daily (language, form, day)",
+        "CREATE INDEX form_daily_zero ON form_daily (language, form) WHERE zero_results > 0",
         "CREATE INDEX form_daily_day ON form_daily (day)",  # for purging
         "CREATE INDEX daily_day ON daily (day)",
         f"CREATE TABLE article_daily (day TEXT NOT NULL, language TEXT NOT NULL,"
@@ -510,10 +520,14 @@ _SEARCH_OF_CLICK = (
 
 def _write_click(conn: sqlite3.Connection, event: ClickEvent, tally: Tally) -> None:
     row = conn.execute(_SEARCH_OF_CLICK + " WHERE search_id = ?", (event.search_id,)).fetchone()
-    conn.execute(
-        "INSERT INTO clicks (search_id, article_id, at, language, position) VALUES (?, ?, ?, ?, ?)",
-        (event.search_id, event.article_id, iso(event.at), event.language, event.position),
-    )
+    stored = conn.execute(
+        "INSERT OR IGNORE INTO clicks (search_id, article_id, at, language, position, event_id)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (event.search_id, event.article_id, iso(event.at), event.language, event.position,
+         event.event_id),
+    )  # fmt: skip
+    if not stored.rowcount:
+        return  # written before: a batch tried again
     tally.click(event, None, None)  # the article's figures
     if row is not None:  # else: its search is not written yet (counted then), or was purged
         _search_clicked(conn, tally, row, event.position)
@@ -539,6 +553,11 @@ def _count_early_clicks(
 def _write_contact(conn: sqlite3.Connection, event: ContactEvent, tally: Tally) -> None:
     """A contact view ends the visit's self-service in every language it searched (a Swedish
     visit may write to us from the English article it was offered)."""
+    stored = conn.execute(
+        "INSERT OR IGNORE INTO contacts VALUES (?, ?)", (event.event_id, iso(event.at))
+    )
+    if not stored.rowcount:
+        return  # written before: a batch tried again
     rows = conn.execute(
         "SELECT language, at, category, clicked, contacted FROM visits WHERE session = ?",
         (event.session,),
@@ -560,9 +579,9 @@ def _write_event(conn: sqlite3.Connection, event: Event, tally: Tally) -> None:
     elif isinstance(event, ContactEvent):
         _write_contact(conn, event, tally)
     elif isinstance(event, FeedbackEvent):
-        conn.execute(
-            "INSERT INTO feedback (article_id, helpful, missing, search_id, at, reason, language)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        stored = conn.execute(
+            "INSERT OR IGNORE INTO feedback (article_id, helpful, missing, search_id, at, reason,"
+            " language, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 event.article_id,
                 int(event.helpful),
@@ -571,9 +590,11 @@ def _write_event(conn: sqlite3.Connection, event: Event, tally: Tally) -> None:
                 iso(event.at),
                 event.reason,
                 event.language,
+                event.event_id,
             ),
         )
-        tally.feedback(event)
+        if stored.rowcount:  # else written before: a batch tried again
+            tally.feedback(event)
 
 
 def _stored_groups(rows: Iterable[tuple[str, int, str, str]]) -> list[GapGroup]:
@@ -766,9 +787,11 @@ class SQLiteStore:
             return conn.execute(
                 f"SELECT {_FORM_KEY}, SUM(searches), SUM(zero_results), SUM(clicked_with_results),"
                 " MIN(CASE WHEN zero_results > 0 THEN day END), MAX(day) FROM form_daily d"
-                " LEFT JOIN forms f ON f.id = d.form WHERE d.language = ?"
-                " AND (? IS NULL OR category = ?) GROUP BY d.form HAVING SUM(zero_results) > 0",
-                (language, category, category),
+                " LEFT JOIN forms f ON f.id = d.form WHERE d.language = :language"
+                " AND d.form IN (SELECT form FROM form_daily WHERE language = :language"
+                " AND zero_results > 0) AND (:category IS NULL OR category = :category)"
+                " GROUP BY d.form HAVING SUM(zero_results) > 0",
+                {"language": language, "category": category},
             ).fetchall()
 
     def form_days(
@@ -780,7 +803,8 @@ class SQLiteStore:
             marks = ",".join("?" * len(ids))
             return conn.execute(
                 "SELECT day, SUM(searches), SUM(zero_results), SUM(clicked_with_results)"
-                f" FROM form_daily WHERE language = ? AND form IN ({marks})"
+                " FROM form_daily INDEXED BY form_daily_form"
+                f" WHERE language = ? AND form IN ({marks})"
                 " AND (? IS NULL OR category = ?) GROUP BY day ORDER BY day",
                 [language, *ids, category, category],
             ).fetchall()
@@ -872,6 +896,7 @@ class SQLiteStore:
             conn.execute("DELETE FROM gap_examples WHERE at < ?", (at,))
             conn.execute("DELETE FROM gap_groups WHERE last_seen < ?", (at,))
             conn.execute("DELETE FROM visits WHERE at < ?", (at,))
+            conn.execute("DELETE FROM contacts WHERE at < ?", (at,))
             conn.execute("DELETE FROM forms WHERE last_seen < ?", (at,))  # the words, not figures
             if figures_cutoff is not None:
                 day = iso(figures_cutoff)[:10]

@@ -1,5 +1,5 @@
-"""The daily figures on a real SQLite file: what counts where, once, in which language; how a
-log of the previous schema gets its figures; how a gap is followed over its life."""
+"""The daily figures on both stores: what counts where, once, in which language; how a gap is
+followed over its life; and how a SQLite log of the previous schema gets its figures."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-from kb_search.querylog import QueryLog, SearchEvent
+from kb_search.querylog import LogStore, SearchEvent
 from kb_search.querylog.daily import FIGURES_RETENTION_DAYS
 from kb_search.querylog.events import ClickEvent, ContactEvent
 from kb_search.querylog.gaps import normalise
 from kb_search.querylog.insights import Period, gap_lives, insights
 from kb_search.querylog.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore
+from tests.querylog.conftest import Backend
 
 DAY = dt.datetime(2026, 10, 5, 9, 30, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 11, 30)
@@ -26,13 +27,13 @@ def searched(
                        language=language, topic="returns" if results else None)  # fmt: skip
 
 
-def figures(store: SQLiteStore, language: str = "en") -> dict[str, int]:
+def figures(store: LogStore, language: str = "en") -> dict[str, int]:
     found = insights(store, Period.last(90, TODAY), language, None, {}, {}, TODAY)
     return {k: v for k, v in found.total.counts.items() if v}
 
 
-def test_a_batch_written_twice_counts_once(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "log.sqlite3")
+def test_a_batch_written_twice_counts_once(backend: Backend) -> None:
+    store = backend.store()
     batch = [
         [searched("a" * 32, "return label", 3, DAY), searched("b" * 32, "return label", 3, DAY)]
     ]
@@ -42,8 +43,10 @@ def test_a_batch_written_twice_counts_once(tmp_path: Path) -> None:
     assert figures(store) == {"searches": 2, "visits": 1}
 
 
-def test_a_swedish_search_that_opens_an_english_article_counts_as_swedish(tmp_path: Path) -> None:
-    with QueryLog(SQLiteStore(tmp_path / "log.sqlite3")) as log:
+def test_a_swedish_search_that_opens_an_english_article_counts_as_swedish(
+    backend: Backend,
+) -> None:
+    with backend.log() as log:
         log.record_search(searched("c" * 32, "returetikett", 0, DAY, language="sv"))
         assert log.flush(timeout=10)
         log.writer.record(ClickEvent("c" * 32, "101", at=DAY, language="en", position=1))
@@ -77,16 +80,16 @@ def test_a_log_of_schema_4_gets_the_figures_of_what_it_kept(tmp_path: Path) -> N
     conn.close()
     store = SQLiteStore(db)
     assert figures(store) == {"searches": 2, "zero_results": 1, "clicked_searches": 1,
-                              "clicks": 1, "not_helpful": 1}  # fmt: skip
+                              "clicks": 1, "not_helpful": 1, "clicked_with_results": 1}  # fmt: skip
     with sqlite3.connect(db) as check:
         assert check.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     check.close()
 
 
-def test_a_published_draft_answers_the_gap_its_searches_came_from(tmp_path: Path) -> None:
+def test_a_published_draft_answers_the_gap_its_searches_came_from(backend: Backend) -> None:
     """`kb draft` keeps a gap's searches in `queries`; once published, the dashboard takes the
     article's review date as the day the gap was answered and compares the days around it."""
-    with QueryLog(SQLiteStore(tmp_path / "log.sqlite3")) as log:
+    with backend.log() as log:
         for day in range(10):  # found nothing for ten days, then something for ten
             at = DAY + dt.timedelta(days=day)
             log.record_search(searched(f"{day:032x}", "gift wrap", 0 if day < 5 else 2, at))
@@ -99,8 +102,8 @@ def test_a_published_draft_answers_the_gap_its_searches_came_from(tmp_path: Path
     assert (life.before.zero_result_rate, life.after.zero_result_rate) == (1.0, 0.0)
 
 
-def test_figures_are_kept_two_years_and_then_go(tmp_path: Path) -> None:
-    with QueryLog(SQLiteStore(tmp_path / "log.sqlite3")) as log:
+def test_figures_are_kept_two_years_and_then_go(backend: Backend) -> None:
+    with backend.log() as log:
         log.record_search(searched("d" * 32, "return label", 3, DAY))
         assert log.flush(timeout=10)
         log.purge(now=DAY + dt.timedelta(days=FIGURES_RETENTION_DAYS - 1))
@@ -109,3 +112,47 @@ def test_figures_are_kept_two_years_and_then_go(tmp_path: Path) -> None:
         log.purge(now=DAY + dt.timedelta(days=FIGURES_RETENTION_DAYS + 1))
         gone = insights(log.store, Period(DAY.date(), DAY.date()), "en", None, {}, {}, TODAY)
         assert gone.total.searches == 0
+
+
+def test_a_click_written_before_its_search_counts_when_the_search_comes(
+    backend: Backend,
+) -> None:
+    """Two processes: one writes a click while the other still holds its search."""
+    first, second = backend.store(), backend.store()
+    first.write([[ClickEvent("e" * 32, "101", at=DAY, position=2)]])  # type: ignore[list-item]
+    second.write([[searched("e" * 32, "return label", 3, DAY)]])  # type: ignore[list-item]
+    first.write([[ClickEvent("e" * 32, "102", at=DAY, position=1)]])  # type: ignore[list-item]
+    assert figures(second) == {"searches": 1, "clicked_searches": 1, "clicked_with_results": 1,
+                               "clicks": 2, "positioned_clicks": 2, "position_sum": 3,
+                               "visits": 1, "self_served": 1}  # fmt: skip
+
+
+def test_opening_an_article_offered_for_a_search_that_found_nothing_is_no_click_saved(
+    backend: Backend,
+) -> None:
+    """A Swedish search that found nothing may open an English article offered instead: it
+    is clicked, but it does not lower the no-click rate of the searches that found some."""
+    with backend.log() as log:
+        log.record_search(searched("f" * 32, "faktura", 2, DAY, language="sv"))  # not opened
+        log.record_search(searched("g" * 32, "zzkvitto", 0, DAY, language="sv"))
+        assert log.flush(timeout=10)
+        log.writer.record(ClickEvent("g" * 32, "101", at=DAY, language="en", position=1))
+        assert log.flush(timeout=10)
+        found = insights(log.store, Period.last(90, TODAY), "sv", None, {}, {}, TODAY)
+    assert found.total.rates["no_click_rate"] == 1.0  # the one search with results: unopened
+    assert found.total.rates["click_through_rate"] == 0.5
+
+
+def test_a_contact_from_a_page_of_another_language_ends_the_self_service(
+    backend: Backend,
+) -> None:
+    with backend.log() as log:
+        log.record_search(searched("h" * 32, "returetikett", 3, DAY, language="sv"))
+        assert log.flush(timeout=10)
+        log.writer.record(ClickEvent("h" * 32, "101", at=DAY, language="en", position=1))
+        assert log.flush(timeout=10)
+        assert figures(log.store, "sv")["self_served"] == 1
+        log.writer.record(ContactEvent("visit-000001", at=DAY, language="en"))
+        assert log.flush(timeout=10)
+        swedish = figures(log.store, "sv")
+    assert "self_served" not in swedish and swedish["contacted"] == 1

@@ -1,4 +1,5 @@
-"""The batching writer on a real SQLite file: nothing lost to floods, locks or a vanished file.
+"""The batching writer on both stores: nothing lost to floods or a refused event; on a SQLite
+file, nothing lost to its locks or its vanishing either (PostgreSQL's outages: test_postgres.py).
 
 Each case once lost rows: one hot zero-result query at 3,500 searches/s lost a quarter of them
 ("queue is full"), a 20 s lock lost 6.5 %, a deleted file swallowed every later row silently,
@@ -18,6 +19,7 @@ import pytest
 
 from kb_search.querylog import QueryLog, SearchEvent
 from kb_search.querylog.sqlite import SQLiteStore
+from tests.querylog.conftest import Backend
 
 
 def search(query: str, results: int = 0, session: str = "visit-123") -> SearchEvent:
@@ -31,9 +33,8 @@ def count(db: Path, sql: str = "SELECT COUNT(*) FROM searches") -> int:
     return found
 
 
-def test_a_flood_of_one_hot_search_is_stored_whole(tmp_path: Path) -> None:
-    db = tmp_path / "log.sqlite3"
-    query_log = QueryLog(SQLiteStore(db))
+def test_a_flood_of_one_hot_search_is_stored_whole(backend: Backend) -> None:
+    query_log = backend.log()
     flood = 50_000  # far more than the old queue of 10,000 held
 
     def customers() -> None:
@@ -47,9 +48,11 @@ def test_a_flood_of_one_hot_search_is_stored_whole(tmp_path: Path) -> None:
         thread.join()
     query_log.close()
 
-    assert count(db) == flood
-    assert count(db, "SELECT COUNT(DISTINCT session) FROM searches") == flood // 4
-    assert count(db, "SELECT count FROM gap_groups") == flood
+    assert backend.count() == flood
+    assert backend.count("SELECT COUNT(DISTINCT session) FROM searches") == flood // 4
+    assert backend.count("SELECT count FROM gap_groups") == flood
+    assert backend.count("SELECT SUM(searches) FROM daily") == flood
+    assert backend.count("SELECT SUM(visits) FROM daily") == flood // 4
     assert query_log.health()["dropped"] == 0
 
 
@@ -94,16 +97,15 @@ def test_a_deleted_log_file_is_noticed_and_made_anew(tmp_path: Path) -> None:
 
 
 def test_one_event_the_store_refuses_is_dropped_alone(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    backend: Backend, caplog: pytest.LogCaptureFixture
 ) -> None:
-    db = tmp_path / "log.sqlite3"
-    query_log = QueryLog(SQLiteStore(db))
+    query_log = backend.log()
     query_log.record_search(search("fine 1"))
-    query_log.record_search(search("impossible count", results=2**70))  # no SQLite integer
+    query_log.record_search(search("impossible count", results=2**70))  # no 64-bit integer
     query_log.record_search(search("fine 2"))
     with caplog.at_level(logging.WARNING, logger="kb_search.querylog"):
         query_log.close()
-    assert count(db) == 2
+    assert backend.count() == 2
     assert query_log.health()["dropped"] == 1
     assert any("dropped" in r.getMessage() for r in caplog.records)
 
