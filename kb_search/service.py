@@ -163,6 +163,7 @@ class Service:
         if log_health["last_error"]:
             log_health["last_error"] = self._without_paths(log_health["last_error"])
         log_health.pop("path", None)
+        log_health.pop("url", None)  # a database's host and user are not the public's
         return {
             "ok": True,
             "status": "degraded" if problems else "ok",

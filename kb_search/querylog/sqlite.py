@@ -395,6 +395,8 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # 64 MB of pages (the default is 2 MB): a big log's indexes of random ids stay in memory.
+        conn.execute("PRAGMA cache_size = -65536")
         # Deleted text is overwritten, not left in free pages (not every SQLite build does it).
         conn.execute("PRAGMA secure_delete = ON")
         if _schema_version(conn) != SCHEMA_VERSION:
