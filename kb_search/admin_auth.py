@@ -96,6 +96,13 @@ def end_session(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path=PATH, httponly=True, samesite="strict")
 
 
+def bearer_matches(request: Request, token: str) -> bool:
+    """`Authorization: Bearer <token>` with the admin token (the scheme in any case, RFC 9110):
+    the API's and the CLI's way in."""
+    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and token_matches(sent, token)
+
+
 def token_matches(sent: str, token: str) -> bool:
     """Compared as digests, in constant time: not even the token's length shows."""
     digests = (hashlib.sha256(text.encode()).digest() for text in (sent.strip(), token))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,7 +23,7 @@ from starlette.schemas import SchemaGenerator
 from starlette.types import Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from kb_search import dashboard
+from kb_search import admin_auth, dashboard
 from kb_search import metrics as operators_metrics
 from kb_search import search as engine
 from kb_search.boosts import refresh_regularly
@@ -470,13 +469,7 @@ def api_gaps(request: Request) -> Response:  # slow on a big log: Starlette runs
 
 
 def require_admin(request: Request, token: str) -> None:
-    scheme, _, sent = request.headers.get("authorization", "").partition(" ")
-    # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
-    if (
-        not token
-        or scheme.lower() != "bearer"
-        or not hmac.compare_digest(sent.strip().encode(), token.encode())
-    ):
+    if not admin_auth.bearer_matches(request, token):
         raise ApiError(
             401,
             "an admin token is required (Authorization: Bearer <token>)",

@@ -40,7 +40,7 @@ from kb_search.querylog.insights import (
     gap_series,
     insights,
 )
-from kb_search.reports import language_name
+from kb_search.reports import language_name, spreadsheet_cell
 from kb_search.service import Service
 from kb_search.versions import OpenIndex
 
@@ -412,13 +412,6 @@ async def mark_gap(request: Request) -> Response:
 # --- CSV ------------------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> Any:
-    """Customers' text in a spreadsheet cell: never a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _rows(found: Insights, table: str) -> tuple[Sequence[str], Iterable[Sequence[Any]]]:
     if table == "days":
         names = ["day", "searches", "zero_results", "clicked_searches", "clicks", "helpful",
@@ -480,7 +473,7 @@ async def export(request: Request) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
-    writer.writerows([_cell(v) for v in row] for row in rows)
+    writer.writerows([spreadsheet_cell(v) for v in row] for row in rows)
     name = f"{table}-{found.language}-{found.period.start}-{found.period.end}.csv"
     return Response(
         out.getvalue(),

@@ -104,9 +104,11 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
+def spreadsheet_cell(value: Any) -> Any:
     """Customers' text in a spreadsheet cell: never a formula (=HYPERLINK(...), +, -, @)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _md(text: str) -> str:
@@ -120,7 +122,8 @@ def as_csv(report: dict[str, Any]) -> str:
     writer.writeheader()
     for kind, _ in KINDS:
         for number, group in enumerate(report[kind], 1):
-            row = {**group, "key": _cell(group["key"]), "examples": _cell(_examples(group)),
+            row = {**group, "key": spreadsheet_cell(group["key"]),
+                   "examples": spreadsheet_cell(_examples(group)),
                    "mark": mark_text(group).strip(" []")}  # fmt: skip
             language = report.get("language", DEFAULT_LANGUAGE)
             writer.writerow({**row, "kind": kind, "number": number, "language": language})

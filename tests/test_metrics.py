@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from starlette.testclient import TestClient
 from kb_search.app import create_app
 from kb_search.config import Settings
 from tests.conftest import live_uvicorn
+from tests.pg import free_port
 
 TOKEN = {"Authorization": "Bearer test-admin-token"}
 
@@ -99,13 +99,6 @@ def test_without_the_setting_no_request_is_logged(
     with caplog.at_level(logging.INFO, logger="kb_search.requests"):
         client.get("/api/search", params={"q": "return label"})
     assert not [r for r in caplog.records if r.name == "kb_search.requests"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_two_workers_answer_on_one_port_and_their_metrics_add_up(

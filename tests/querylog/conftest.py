@@ -5,19 +5,41 @@ and only when a PostgreSQL test runs."""
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from kb_search.querylog import LogStore, QueryLog
+from kb_search.querylog import LogStore, QueryLog, SearchEvent
 from kb_search.querylog.postgres import PostgresStore
 from kb_search.querylog.sqlite import SQLiteStore
 
 BACKENDS = ("sqlite", "postgres")
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def search(
+    query: str,
+    results: int = 0,
+    *,
+    search_id: str | None = None,
+    at: datetime | None = None,
+) -> SearchEvent:
+    return SearchEvent(
+        search_id=search_id or uuid.uuid4().hex,
+        query=query,
+        result_count=results,
+        top_result="101" if results else None,
+        category=None,
+        corrected=None,
+        session="c0ffee",
+        at=at or datetime.now(UTC),
+    )
 
 
 @dataclass

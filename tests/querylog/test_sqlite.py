@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,29 +12,9 @@ from pathlib import Path
 import pytest
 
 from kb_search.config import Settings
-from kb_search.querylog import QueryLog, SearchEvent, open_log
+from kb_search.querylog import QueryLog, open_log
 from kb_search.querylog.sqlite import MIGRATIONS, SCHEMA_VERSION, SQLiteStore
-
-NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def search(
-    query: str,
-    results: int = 0,
-    *,
-    search_id: str | None = None,
-    at: datetime | None = None,
-) -> SearchEvent:
-    return SearchEvent(
-        search_id=search_id or uuid.uuid4().hex,
-        query=query,
-        result_count=results,
-        top_result="101" if results else None,
-        category=None,
-        corrected=None,
-        session="c0ffee",
-        at=at or datetime.now(UTC),
-    )
+from tests.querylog.conftest import NOW, search
 
 
 def rows(path: Path, sql: str) -> list[tuple[object, ...]]:

@@ -26,28 +26,7 @@ from kb_search.querylog.events import Event
 from kb_search.querylog.insights import Period, insights
 from kb_search.querylog.postgres import PostgresStore
 from kb_search.querylog.sqlite import SQLiteStore
-from tests.querylog.conftest import Backend
-
-NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def search(
-    query: str,
-    results: int = 0,
-    *,
-    search_id: str | None = None,
-    at: datetime | None = None,
-) -> SearchEvent:
-    return SearchEvent(
-        search_id=search_id or uuid.uuid4().hex,
-        query=query,
-        result_count=results,
-        top_result="101" if results else None,
-        category=None,
-        corrected=None,
-        session="c0ffee",
-        at=at or datetime.now(UTC),
-    )
+from tests.querylog.conftest import NOW, Backend, search
 
 
 def test_an_email_in_a_query_is_never_stored(querylog: QueryLog, backend: Backend) -> None:
