@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -318,6 +319,27 @@ def cmd_synonyms(args: argparse.Namespace) -> None:
         print(f"{'':>7}e.g. " + ", ".join(repr(example) for example in item.examples))
 
 
+def cmd_log(args: argparse.Namespace) -> None:
+    """`kb log migrate`: create or upgrade the query log's tables before the service starts."""
+    from kb_search.querylog import open_store
+
+    settings = settings_from(args)
+    store = open_store(settings.log_url)
+    shown = store.describe().get("url") or settings.log_url
+    try:
+        before, after = store.migrate()
+    except (RuntimeError, OSError, sqlite3.Error) as error:  # newer than this code; a bad path
+        raise CommandError(f"the query log {shown} cannot be migrated: {error}") from None
+    finally:
+        store.close()
+    if before == after:
+        print(f"query log {shown}: schema {after}, up to date")
+    elif before == 0:
+        print(f"query log {shown}: created, schema {after}")
+    else:
+        print(f"query log {shown}: upgraded from schema {before} to {after}")
+
+
 def learn(args: argparse.Namespace) -> None:
     """`kb eval --learn`: the learning loop simulated on the set (kb_search.learning)."""
     from kb_search.evaluate import read_cases
@@ -589,6 +611,15 @@ def parser() -> argparse.ArgumentParser:
     )
     language_option(suggest, "whose searches, for that language's articles")
     suggest.set_defaults(run=cmd_synonyms)
+    log_cmd = commands.add_parser("log", help="The query log's storage.")
+    log_commands = log_cmd.add_subparsers(dest="action", required=True, metavar="ACTION")
+    migrate = log_commands.add_parser(
+        "migrate",
+        help="Create or upgrade the query log's tables now (the service does it when it first "
+        "writes); safe to run while replicas are serving.",
+    )
+    setting_options(migrate, ["log_url"])
+    migrate.set_defaults(run=cmd_log)
     evaluation = command(
         "eval", "Measure findability on a relevance set (query,expected_id).", ["semantic_weight"]
     )

@@ -145,3 +145,26 @@ def test_kb_draft_works_for_a_group_whose_examples_are_gone(
     assert "Traceback" not in err and "past retention" in err
     draft = Path(out.strip())
     assert draft.parent == docs / "products" and "status: draft" in draft.read_text()
+
+
+def test_kb_log_migrate_upgrades_an_old_log_and_keeps_its_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log_db = tmp_path / "old.sqlite3"  # a log of the first schema, with a gap in it
+    conn = sqlite3.connect(log_db)
+    for statement in MIGRATIONS[0]:
+        conn.execute(str(statement))
+    seen = "2026-10-01T00:00:00.000000+00:00"
+    conn.execute("INSERT INTO gap_groups VALUES ('embroidery', 4, ?, ?, '[]')", (seen, seen))
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    code, out, err = run(capsys, "log", "migrate", "--log-url", f"sqlite:///{log_db}")
+    assert code == 0, err
+    assert out == f"query log sqlite:///{log_db}: upgraded from schema 1 to {len(MIGRATIONS)}\n"
+    with sqlite3.connect(log_db) as conn:
+        # Keys are re-made by today's normalising (stems): the group and its count survive.
+        [(key, count)] = conn.execute("SELECT key, count FROM gap_groups").fetchall()
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+    conn.close()
+    assert key.startswith("embroider") and count == 4

@@ -47,6 +47,7 @@ __all__ = [
     "QueryLog",
     "SearchEvent",
     "open_log",
+    "open_store",
     "sqlite_path",
     "to_dict",
 ]
@@ -69,6 +70,7 @@ class LogStore(EventStore, GapFigures, InsightFigures, Protocol):
         self, language: str, key: str, state: str | None, article: str | None, at: datetime
     ) -> None: ...
     def describe(self) -> dict[str, Any]: ...
+    def migrate(self) -> tuple[int, int]: ...
 
 
 class _NoStore:
@@ -118,6 +120,9 @@ class _NoStore:
 
     def describe(self) -> dict[str, Any]:
         return {}
+
+    def migrate(self) -> tuple[int, int]:
+        return 0, 0
 
     def _nothing(self, *_: Any) -> list[Any]:
         return []
@@ -236,20 +241,19 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parts.path[1:] if parts.path.startswith("/") else parts.path)
 
 
-def open_log(settings: LogSettings) -> QueryLog:
-    """The log the settings name; one that stores nothing when logging is off."""
-    if not settings.log_searches:
-        return QueryLog(_NoStore(), settings.log_retention_days, settings.figures_retention_days)
-    path = sqlite_path(settings.log_url)
-    store: LogStore
+def open_store(url: str) -> LogStore:
+    """The store a `KB_LOG_URL` names (nothing is connected to or created yet)."""
+    path = sqlite_path(url)
     if path is not None:
-        store = SQLiteStore(path)
-    elif urlsplit(settings.log_url).scheme == "postgresql":
+        return SQLiteStore(path)
+    if urlsplit(url).scheme == "postgresql":
         from kb_search.querylog.postgres import PostgresStore  # psycopg only when asked for
 
-        store = PostgresStore(settings.log_url)
-    else:
-        raise ValueError(
-            f"KB_LOG_URL {settings.log_url!r}: give sqlite:///<path> or postgresql://<server>/<db>"
-        )
+        return PostgresStore(url)
+    raise ValueError(f"KB_LOG_URL {url!r}: give sqlite:///<path> or postgresql://<server>/<db>")
+
+
+def open_log(settings: LogSettings) -> QueryLog:
+    """The log the settings name; one that stores nothing when logging is off."""
+    store = open_store(settings.log_url) if settings.log_searches else _NoStore()
     return QueryLog(store, settings.log_retention_days, settings.figures_retention_days)

@@ -603,6 +603,22 @@ class PostgresStore:
     def describe(self) -> dict[str, Any]:
         return {"url": safe_url(self.url)}
 
+    def migrate(self) -> tuple[int, int]:
+        """Create or upgrade the schema now, as the first write would: (before, after)."""
+        try:
+            with psycopg.connect(
+                self.url, autocommit=True, connect_timeout=max(1, round(self.connect_seconds))
+            ) as conn:
+                (found,) = conn.execute("SELECT to_regclass('kb_schema') IS NOT NULL").fetchall()
+                row = conn.execute("SELECT version FROM kb_schema").fetchone() if found[0] else None
+                self._migrated = False
+                self._migrate(conn)
+        except psycopg.Error as error:
+            if _is_busy(error):
+                raise StoreBusy(f"{safe_url(self.url)}: {error}") from error
+            raise
+        return (0 if row is None else int(row[0])), SCHEMA_VERSION
+
 
 def _delete(conn: Connection, table: str, column: str, before: datetime | date) -> int:
     """Delete the rows of `table` whose `column` is before `before`, PURGE_BATCH at a time

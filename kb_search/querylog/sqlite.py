@@ -913,3 +913,12 @@ class SQLiteStore:
 
     def describe(self) -> dict[str, Any]:
         return {"path": str(self.path), "recreated": self.recreated}
+
+    def migrate(self) -> tuple[int, int]:
+        """Create or upgrade the schema now, as the first write would: (before, after)."""
+        before = 0
+        if self.path.exists():
+            with closing(sqlite3.connect(self.path)) as conn:
+                before = _schema_version(conn)
+        connect(self.path).close()
+        return before, SCHEMA_VERSION

@@ -17,6 +17,7 @@ from typing import TypeVar
 import psycopg
 import pytest
 
+from kb_search.cli import main
 from kb_search.config import Settings
 from kb_search.querylog import (
     ClickEvent,
@@ -339,3 +340,13 @@ def test_an_unreachable_database_is_retried_and_said_in_health() -> None:
     log.writer.close_seconds = 0.5
     log.close()  # gives up after close_seconds and says how many it lost
     assert log.health()["dropped"] == 2
+
+
+def test_kb_log_migrate_says_an_unreachable_database_plainly_without_its_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"postgresql://kb:hunter2@127.0.0.1:{free_port()}/kb"  # nothing listens there
+    assert main(["log", "migrate", "--log-url", url]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert err.startswith("kb: postgresql://kb@127.0.0.1:") and "hunter2" not in err

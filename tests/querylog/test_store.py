@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from kb_search.cli import main
 from kb_search.querylog import (
     ClickEvent,
     ContactEvent,
@@ -372,3 +373,18 @@ def test_both_stores_answer_every_question_alike(tmp_path: Path, postgres_url: s
             assert same[1] == same[0], f"{language} after purge: {question}"
     for log in logs:
         log.close()
+
+
+def test_kb_log_migrate_makes_the_tables_once_and_the_log_then_takes_searches(
+    backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = backend.location if backend.name == "postgres" else f"sqlite:///{backend.location}"
+    assert main(["log", "migrate", "--log-url", url]) == 0
+    created = re.fullmatch(r"query log (\S+): created, schema (\d+)\n", capsys.readouterr().out)
+    assert created is not None
+    assert backend.count() == 0  # the tables are there, empty
+    assert main(["log", "migrate", "--log-url", url]) == 0
+    assert capsys.readouterr().out.endswith(f": schema {created[2]}, up to date\n")
+    with backend.log() as log:
+        log.record_search(search("gift wrap"))
+    assert backend.count() == 1
