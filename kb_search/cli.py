@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -122,7 +123,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kb-metrics-")
     # No access log: request lines carry customers' raw searches, which must never be stored
     # unredacted (the query log redacts them); KB_REQUEST_LOG writes lines without them.
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         factory=workers > 1,
         workers=workers if workers > 1 else None,
@@ -134,6 +135,30 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # would trust it from 127.0.0.1, so anyone on the machine could pose as any client.
         proxy_headers=False,
     )
+    server = uvicorn.Server(config)
+    try:
+        if workers == 1:
+            server.run()
+        else:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[tcp_listener(config)]).run()
+    except KeyboardInterrupt:  # Ctrl+C (SIGINT), raised again once the server has stopped
+        pass
+    if workers == 1 and not server.started:  # the port is taken, say: uvicorn said why
+        raise SystemExit(3)
+
+
+def tcp_listener(config: Any) -> socket.socket:
+    """uvicorn's listening socket for its workers, said to be TCP.
+
+    uvicorn 0.54 leaves the socket's `proto` at 0, so asyncio does not turn Nagle's algorithm
+    off on the connections it accepts, and each answer on a kept-alive connection waits ~40 ms
+    for the client's delayed ACK: two workers answered 180 requests a second where one answered
+    1,500 (Kludex/uvicorn#3149, open). With one worker asyncio makes the socket itself, right.
+    """
+    bound = config.bind_socket()
+    return socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
 
 
 def open_existing_log(settings: Settings) -> QueryLog:
