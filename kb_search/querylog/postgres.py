@@ -896,12 +896,15 @@ def _count_steps(
         {e.session for e in steps if isinstance(e, ContactEvent)},
     )
     before = dict(visits)
+    keys_of: dict[str, list[tuple[str, str]]] = {}  # a session's visits, one a language
+    for key in sorted(visits):
+        keys_of.setdefault(key[1], []).append(key)
     for search_id, position in early:
         _click(searches[search_id], position, search_id in first, visits, tally)
         first.discard(search_id)
     for event in steps:
         if isinstance(event, ContactEvent):
-            _contact(event, visits, tally)
+            _contact(event, keys_of.get(event.session, []), visits, tally)
         elif (search := searches.get(event.search_id)) is not None:  # else: written later
             _click(search, event.position, event.search_id in first, visits, tally)
             first.discard(event.search_id)
@@ -982,11 +985,18 @@ def _click(
         visits[key] = dataclasses.replace(visit, clicked=True)
 
 
-def _contact(event: ContactEvent, visits: dict[tuple[str, str], Visit], tally: Tally) -> None:
-    """A contact view ends the visit's self-service in every language it searched."""
-    for (language, session), visit in sorted(visits.items()):
-        if session != event.session or (visit.contacted and not visit.clicked):
-            continue  # another visit, or nothing changes
+def _contact(
+    event: ContactEvent,
+    keys: list[tuple[str, str]],
+    visits: dict[tuple[str, str], Visit],
+    tally: Tally,
+) -> None:
+    """A contact view ends the visit's self-service in every language it searched (`keys`:
+    the session's visits)."""
+    for language, session in keys:
+        visit = visits[(language, session)]
+        if visit.contacted and not visit.clicked:
+            continue  # nothing changes
         tally.contact(dataclasses.replace(event, language=language), visit)
         visits[(language, session)] = dataclasses.replace(visit, clicked=False, contacted=True)
 
