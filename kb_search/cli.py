@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -126,7 +126,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
     config = uvicorn.Config(
         app,
         factory=workers > 1,
-        workers=workers if workers > 1 else None,
         host=settings.host,
         port=settings.port,
         log_level="info",
@@ -135,30 +134,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # would trust it from 127.0.0.1, so anyone on the machine could pose as any client.
         proxy_headers=False,
     )
+    if workers > 1:
+        from kb_search.workers import serve
+
+        serve(config, workers)
+        return
     server = uvicorn.Server(config)
-    try:
-        if workers == 1:
-            server.run()
-        else:
-            from uvicorn.supervisors import Multiprocess
-
-            Multiprocess(config, sockets=[tcp_listener(config)]).run()
-    except KeyboardInterrupt:  # Ctrl+C (SIGINT), raised again once the server has stopped
-        pass
-    if workers == 1 and not server.started:  # the port is taken, say: uvicorn said why
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C, raised again once it has stopped
+        server.run()
+    if not server.started:  # the port is taken, say: uvicorn said why
         raise SystemExit(3)
-
-
-def tcp_listener(config: Any) -> socket.socket:
-    """uvicorn's listening socket for its workers, said to be TCP.
-
-    uvicorn 0.54 leaves the socket's `proto` at 0, so asyncio does not turn Nagle's algorithm
-    off on the connections it accepts, and each answer on a kept-alive connection waits ~40 ms
-    for the client's delayed ACK: two workers answered 180 requests a second where one answered
-    1,500 (Kludex/uvicorn#3149, open). With one worker asyncio makes the socket itself, right.
-    """
-    bound = config.bind_socket()
-    return socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
 
 
 def open_existing_log(settings: Settings) -> QueryLog:

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from kb_search.app import create_app
 from kb_search.articles import load
-from kb_search.cli import main, tcp_listener
+from kb_search.cli import main
 from kb_search.config import Settings
 from kb_search.querylog.sqlite import MIGRATIONS
 from tests.conftest import copy_project
-from tests.pg import free_port
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -172,29 +168,3 @@ def test_kb_log_migrate_upgrades_an_old_log_and_keeps_its_rows(
         assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
     conn.close()
     assert key.startswith("embroider") and count == 4
-
-
-def test_kb_serve_workers_answer_kept_alive_connections_without_nagles_delay() -> None:
-    """Under `kb serve --workers N` every accepted connection has TCP_NODELAY: without it each
-    answer on a kept-alive connection waited ~40 ms for the client's delayed ACK."""
-    config = uvicorn.Config("kb_search.app:create_app", factory=True, host="127.0.0.1",
-                            port=free_port(), workers=2)  # fmt: skip
-    listener = tcp_listener(config)
-    nodelay: list[int] = []
-
-    class Accepted(asyncio.Protocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            accepted = transport.get_extra_info("socket")
-            nodelay.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-            transport.close()
-
-    async def connect_once() -> None:
-        server = await asyncio.get_running_loop().create_server(Accepted, sock=listener)
-        async with server:
-            _, writer = await asyncio.open_connection(*listener.getsockname())
-            while not nodelay:
-                await asyncio.sleep(0.01)
-            writer.close()
-
-    asyncio.run(asyncio.wait_for(connect_once(), 10))
-    assert nodelay[0] != 0
