@@ -25,7 +25,7 @@ release: $(STAMP)  ## build the site and the index into a new release, switched 
 run: release  ## build a release, then serve it on http://127.0.0.1:8000
 	$(BIN)/kb serve
 
-bench: $(STAMP) $(NODE_STAMP) browser wrk  ## speed figures as ratios measured in one run; writes bench/results.json
+bench: $(STAMP) $(NODE_STAMP) browser wrk postgres  ## speed figures as ratios measured in one run; writes bench/results.json
 	$(BIN)/python bench/run.py
 
 # Debian's wrk, the load generator of the bench and of its test; installed only when absent.

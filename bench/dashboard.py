@@ -326,17 +326,31 @@ class LogMaker:
         return [*groups.values(), *rest]
 
 
-def fill_log(path: Path, center: HelpCenter, searches: int) -> dict[str, Any]:
-    """Generate and write the log; how long each took, and how much was written."""
+def log_maker(center: HelpCenter, searches: int, phrases: int = PHRASES) -> LogMaker:
+    """A maker of the log of `searches` searches, the same for the same numbers."""
     rng = random.Random(searches)
-    started = time.perf_counter()
     share = {"en": 1 - SWEDISH_SHARE, "sv": SWEDISH_SHARE}
     vocabularies = {
-        code: vocabulary(center.editions[code], round(PHRASES * part), rng)
+        code: vocabulary(center.editions[code], round(phrases * part), rng)
         for code, part in share.items()
     }
+    return LogMaker(vocabularies, rng, dt.datetime.now(dt.UTC))
+
+
+def realistic_events(center: HelpCenter, searches: int, phrases: int) -> list[Event]:
+    """The events of a generated log of `searches` searches, each click after its search (as
+    the service's writer receives them)."""
+    maker = log_maker(center, searches, phrases)
+    return [event for batch in maker.batches(searches) for group in batch for event in group]
+
+
+def fill_log(path: Path, center: HelpCenter, searches: int) -> dict[str, Any]:
+    """Generate and write the log; how long each took, and how much was written."""
+    started = time.perf_counter()
+    maker = log_maker(center, searches)
+    vocabularies = maker.vocabularies
+    rng = maker.rng
     vocabulary_s = time.perf_counter() - started
-    maker = LogMaker(vocabularies, rng, dt.datetime.now(dt.UTC))
     store = SQLiteStore(path)
     writing = 0.0
     batches = 0

@@ -12,6 +12,7 @@ locks, and releases switched under load. Each is counted or timed in this run, o
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import os
@@ -25,7 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,9 @@ from kb_search.querylog.sqlite import SQLiteStore
 from kb_search.versions import build, link_site
 
 ROOT = Path(__file__).resolve().parent.parent
+# What customers ask for while releases switch: pages, an article's permalink, searches.
+PAGES = ["/", "/orders/track-your-order/", "/a/103/", "/api/search?q=return+label",
+         "/api/search?q=wheres+my+parcel", "/search/", "/returns/"]  # fmt: skip
 _SYLLABLES = "ka ri to mo lu ne sa vi po da fe gu hi jo ke la mi no pu re si ta ve wo".split()
 
 
@@ -76,20 +80,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(release_dir: Path, log_db: Path, **env: str) -> Iterator[int]:
-    with serving_process(release_dir, log_db, **env) as (port, _):
+def serving(release_dir: Path, log: Path | str, **env: str) -> Iterator[int]:
+    with serving_process(release_dir, log, **env) as (port, _):
         yield port
 
 
 @contextmanager
 def serving_process(
-    release_dir: Path, log_db: Path, **env: str
+    release_dir: Path, log: Path | str, *options: str, **env: str
 ) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`kb serve` (with `options`, such as --workers 2) on a free port, until the block ends;
+    its log a SQLite file or a `KB_LOG_URL`."""
     port = free_port()
     variables = {
         **os.environ,
         "KB_INDEX_DIR": str(release_dir),
-        "KB_LOG_URL": f"sqlite:///{log_db}",
+        "KB_LOG_URL": f"sqlite:///{log}" if isinstance(log, Path) else log,
         "KB_PORT": str(port),
         "KB_SEMANTIC_WEIGHT": "0",
         "KB_ADMIN_TOKEN": "bench",
@@ -98,7 +104,7 @@ def serving_process(
         **env,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "kb_search.cli", "serve"],
+        [sys.executable, "-m", "kb_search.cli", "serve", *options],
         env=variables,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -143,21 +149,29 @@ def wrk_script(paths: list[str]) -> Iterator[str]:
         os.unlink(script.name)
 
 
-def wrk(port: int, paths: list[str], seconds: float, connections: int = 8) -> dict[str, int]:
-    """`wrk` against 127.0.0.1 over `paths`: requests answered, and those that failed."""
+def wrk(port: int, paths: list[str], seconds: float, connections: int = 8) -> dict[str, Any]:
+    """`wrk` against 127.0.0.1 over `paths`: requests answered and those that failed,
+    requests a second and the p99 latency."""
     with wrk_script(paths) as script:
         out = subprocess.run(
-            ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds:.0f}s", "-s",
-             script, f"http://127.0.0.1:{port}"],
+            ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+             "--latency", "-s", script, f"http://127.0.0.1:{port}"],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
-    answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    answered = re.search(r"(\d+) requests in", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    if answered is None or rps is None or p99 is None:
+        raise RuntimeError("unexpected wrk output:\n" + out)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     socket_errors = sum(int(n) for n in errors.groups()) if errors else 0
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     return {
-        "answered": answered,
+        "answered": int(answered.group(1)),
         "failed": (int(non_2xx.group(1)) if non_2xx else 0) + socket_errors,
+        "rps": round(float(rps.group(1)), 1),
+        "p99_ms": round(float(p99.group(1)) * scale, 2),
     }
 
 
@@ -282,26 +296,62 @@ def release_figures(work: Path, seconds: float, every: float) -> dict[str, Any]:
 
     build_site(ROOT / "mkdocs.yml", ROOT / "docs", site, out=open(os.devnull, "w"))  # noqa: SIM115
     build(center, release_dir, site=link_site(site))
-    paths = ["/", "/orders/track-your-order/", "/a/103/", "/api/search?q=return+label",
-             "/api/search?q=wheres+my+parcel", "/search/", "/returns/"]  # fmt: skip
+
+    def release() -> Path:
+        return build(center, release_dir, site=link_site(site), keep_replaced_seconds=0)
+
+    with serving(release_dir, work / "log-releases.sqlite3") as port:
+        return under_load([port], seconds, release, every)
+
+
+def together(work: list[Callable[[], Any]]) -> list[Any]:
+    """Each function in its own thread, at once; their results (the first error raised)."""
+    results: list[Any] = [None] * len(work)
+    errors: list[BaseException] = []
+
+    def one(index: int) -> None:
+        try:
+            results[index] = work[index]()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def under_load(
+    ports: list[int], seconds: float, release: Callable[[], object] | None, every: float
+) -> dict[str, Any]:
+    """`wrk` over PAGES on each port at once for `seconds`, calling `release` every `every` s
+    if given: requests answered and failed, the worst p99, releases made."""
     releases = 0
     stop = threading.Event()
 
     def release_regularly() -> None:
         nonlocal releases
-        while not stop.wait(every):
-            build(center, release_dir, site=link_site(site), keep_replaced_seconds=0)
+        while release is not None and not stop.wait(every):
+            release()
             releases += 1
 
-    with serving(release_dir, work / "log-releases.sqlite3") as port:
-        releaser = threading.Thread(target=release_regularly)
-        releaser.start()
-        try:
-            load_result = wrk(port, paths, seconds)
-        finally:
-            stop.set()
-            releaser.join()
-    return {"releases": releases, **load_result}
+    releaser = threading.Thread(target=release_regularly)
+    releaser.start()
+    try:
+        loads = together([functools.partial(wrk, p, PAGES, seconds) for p in ports])
+    finally:
+        stop.set()
+        releaser.join()
+    return {
+        "releases": releases,
+        "answered": sum(load["answered"] for load in loads),
+        "failed": sum(load["failed"] for load in loads),
+        "p99_ms": max(load["p99_ms"] for load in loads),
+    }
 
 
 def run(

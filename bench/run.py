@@ -20,14 +20,17 @@ Options (each also an environment variable, for `make bench`):
     --learn-visits N,...  BENCH_LEARN_VISITS   the learning curve's checkpoints (0,250,500,1000)
     --lighthouse-runs N   BENCH_LIGHTHOUSE_RUNS  Lighthouse runs a page; the median counts (3)
     --dashboard-searches N  BENCH_DASHBOARD_SEARCHES  logged searches under /admin/ (1000000)
+    --write-searches N    BENCH_WRITE_SEARCHES  searches (and their clicks, votes) written to
+                                               SQLite and to PostgreSQL (20000)
+    --replica-searches N  BENCH_REPLICA_SEARCHES  searches sent to two replicas and counted (2000)
     --skip PART,...       BENCH_SKIP           leave out parts: semantic, http, builds, reliability,
-                                               learning, lighthouse, axe, dashboard
+                                               learning, lighthouse, axe, dashboard, replicas
     -o, --output PATH     BENCH_OUTPUT         where results go (bench/results.json)
 
 A quick run on a tiny corpus, as tests/test_bench.py makes it (about half a minute):
 
     python bench/run.py --sizes 10,100 --queries 40 --load-seconds 1 --build-runs 1 \
-        --dashboard-searches 2000 -o r.json
+        --dashboard-searches 2000 --write-searches 300 --replica-searches 60 -o r.json
 
 The targets are set for the default sizes; at other sizes they are only a smoke check. A target
 whose figure is missing (a part skipped or unavailable) is reported as not measured; a figure
@@ -64,12 +67,16 @@ from kb_search.search import search
 from kb_search.versions import LiveIndex, build, link_site
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/pg.py's server
 import accessibility
 import dashboard
 import lighthouse
 import reliability
+import replicas
 from learning import learning_curve
 from semantic import semantic_figures as semantic_costs
+
+from tests.pg import PostgresMissing
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEVANCE = ROOT / "tests" / "relevance"
@@ -80,6 +87,15 @@ LEARNING_SETS = {
 }
 SEMANTIC_WEIGHT = Settings.from_env({}).semantic_weight  # the default the service runs with
 QUERIES = [c.query for c in read_cases(ROOT / "tests" / "relevance" / "dev.csv")]
+REPLICA_FIGURES = (
+    "workers_2_vs_1",
+    "postgres_vs_sqlite_events",
+    "replica_searches_not_logged_once",
+    "replica_clicks_not_counted",
+    "failed_requests_releases_two_replicas",
+    "release_p99_during_vs_without",
+    "replicas_not_on_the_last_release",
+)
 RELIABILITY_FIGURES = (
     "gaps_report_s",
     "api_gaps_s",
@@ -89,6 +105,10 @@ RELIABILITY_FIGURES = (
     "ms_of_searches_lost_to_kill_9",
     "failed_requests_during_releases",
 )
+# Two workers on two cores that wrk shares: wrk takes a share, so not the whole of 2.
+WORKERS_RATIO = 1.3
+# Each release is built on the replicas' machine here (an index and a site's hard links).
+RELEASE_P99_RATIO = 3.0
 CLIENTS = 8  # concurrent connections from the load generator (wrk, one thread)
 PARTS = (
     "semantic",
@@ -99,6 +119,7 @@ PARTS = (
     "lighthouse",
     "axe",
     "dashboard",
+    "replicas",
 )  # --skip these
 STARTED = time.perf_counter()
 LOAD_AT_START = round(os.getloadavg()[0], 2)
@@ -160,6 +181,34 @@ def targets(small: int, large: int, forms: int, searches: int) -> dict[str, Targ
         "dashboard_90_days_ms": Target(
             dashboard.TARGET_MS, True, f"GET /admin/?period=90, median ms, {searches:,} searches"
         ),
+        **replica_targets(),
+    }
+
+
+def replica_targets() -> dict[str, Target]:
+    """Workers and replicas (bench/replicas.py)."""
+    return {
+        "workers_2_vs_1": Target(
+            WORKERS_RATIO, False, "search throughput, --workers 2 / 1, wrk on the same 2 cores"
+        ),
+        "postgres_vs_sqlite_events": Target(
+            0.5, False, "events written a second through the writer, PostgreSQL / SQLite"
+        ),
+        "replica_searches_not_logged_once": Target(
+            0, True, "searches answered by two replicas not in the shared log exactly once"
+        ),
+        "replica_clicks_not_counted": Target(
+            0, True, "searches clicked on the other replica, not counted as clicked"
+        ),
+        "failed_requests_releases_two_replicas": Target(
+            0, True, "failed requests, two replicas under load, releases every few seconds"
+        ),
+        "release_p99_during_vs_without": Target(
+            RELEASE_P99_RATIO, True, "p99 of two replicas while releases switch / without"
+        ),
+        "replicas_not_on_the_last_release": Target(
+            0, True, "replicas serving another release than the last, 2 s after it"
+        ),
     }
 
 
@@ -194,6 +243,8 @@ class Options:
     learn_visits: tuple[int, ...]
     lighthouse_runs: int
     dashboard_searches: int
+    write_searches: int
+    replica_searches: int
     skip: frozenset[str]
     output: Path
 
@@ -216,6 +267,10 @@ def options(argv: Sequence[str] | None = None) -> Options:
         type=int,
         default=env("BENCH_DASHBOARD_SEARCHES", str(dashboard.SEARCHES)),
     )
+    parser.add_argument("--write-searches", type=int, default=env("BENCH_WRITE_SEARCHES", "20000"))
+    parser.add_argument(
+        "--replica-searches", type=int, default=env("BENCH_REPLICA_SEARCHES", "2000")
+    )
     parser.add_argument("--skip", default=env("BENCH_SKIP", ""))
     parser.add_argument(
         "-o",
@@ -230,9 +285,10 @@ def options(argv: Sequence[str] | None = None) -> Options:
     skip = frozenset(p for p in args.skip.replace(" ", "").split(",") if p)
     if skip - set(PARTS):
         parser.error(f"--skip takes some of {', '.join(PARTS)}, not {', '.join(skip - set(PARTS))}")
-    if {"http", "reliability"} - skip and shutil.which("wrk") is None:
+    if {"http", "reliability", "replicas"} - skip and shutil.which("wrk") is None:
         parser.error(
-            "wrk (the load generator) is missing: `apt-get install wrk`, or --skip http,reliability"
+            "wrk (the load generator) is missing: `apt-get install wrk`, or --skip"
+            " http,reliability,replicas"
         )
     return Options(
         sizes[0],
@@ -245,6 +301,8 @@ def options(argv: Sequence[str] | None = None) -> Options:
         tuple(int(v) for v in args.learn_visits.replace(" ", "").split(",") if v),
         max(1, args.lighthouse_runs),
         max(100, args.dashboard_searches),
+        max(10, args.write_searches),
+        max(10, args.replica_searches),
         skip,
         args.output,
     )
@@ -507,34 +565,10 @@ def zipf_paths(count: int) -> list[str]:
 
 def load_test(port: int, paths: list[str], seconds: float) -> dict[str, float]:
     """wrk on 127.0.0.1: CLIENTS connections for `seconds` over `paths`; req/s and p99."""
-    with reliability.wrk_script(paths) as script:
-        result = subprocess.run(
-            [
-                "wrk",
-                "-t",
-                "1",
-                "-c",
-                str(CLIENTS),
-                "-d",
-                f"{max(1, round(seconds))}s",
-                "--latency",
-                "-s",
-                script,
-                f"http://127.0.0.1:{port}",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    out = result.stdout
-    if "Non-2xx" in out:
-        raise RuntimeError("the load test got errors:\n" + out)
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
-    if rps is None or p99 is None:
-        raise RuntimeError("unexpected wrk output:\n" + out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    return {"rps": round(float(rps.group(1)), 1), "p99_ms": round(float(p99.group(1)) * scale, 2)}
+    found = reliability.wrk(port, paths, seconds, CLIENTS)
+    if found["failed"]:
+        raise RuntimeError(f"the load test got {found['failed']} failed requests")
+    return {"rps": found["rps"], "p99_ms": found["p99_ms"]}
 
 
 def http_figures(center: HelpCenter, site: Path, work: Path, seconds: float) -> dict[str, Any]:
@@ -699,6 +733,8 @@ def report(results: dict[str, Any], goals: dict[str, Target], output: Path) -> l
             )
     if results["dashboard"]:
         dashboard.report(results["dashboard"])
+    if results["replicas"]:
+        replicas.report(results["replicas"])
     if results["axe"]:
         print("\naxe-core (serious, critical, landmarks):")
         for viewport, pages in results["axe"].items():
@@ -748,6 +784,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     audits: dict[str, Any] = {}
     axe: dict[str, dict[str, list[str]]] = {}
     board: dict[str, Any] = {}
+    past_one: dict[str, Any] = {}
     try:
         progress("in-process search, the real help center ...")
         queries = dev_queries(opts.queries)
@@ -789,6 +826,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "dashboard" not in opts.skip:
             progress(f"the dashboard at {opts.dashboard_searches:,} logged searches ...")
             board = dashboard.run(opts.dashboard_searches, progress=progress)
+        if "replicas" not in opts.skip:
+            progress("workers, PostgreSQL and two replicas under releases ...")
+            try:
+                past_one = replicas.run(
+                    center, QUERIES, zipf_paths(5000), opts.load_seconds,
+                    min(3.0, opts.load_seconds), opts.write_searches, opts.replica_searches,
+                )  # fmt: skip
+            except PostgresMissing as no_server:
+                skipped["replicas"] = str(no_server)
         unavailable = {"lighthouse": lighthouse.available(), "axe": accessibility.available()}
         skipped |= {part: why for part, why in unavailable.items() if why and part not in skipped}
         browser_parts = set(unavailable) - set(skipped)
@@ -814,6 +860,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "axe_violations": "axe",
         "dashboard_ms": "dashboard",
         "dashboard_90_days_ms": "dashboard",
+        **{name: "replicas" for name in REPLICA_FIGURES},
     }
     figures = {**ratios(opts, latency, semantic, builds, load_figures), **core.get("ratios", {})}
     if audits:
@@ -821,6 +868,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if axe:
         figures.update(accessibility.ratios(axe))
     figures.update(board.get("ratios", {}))
+    figures.update(past_one.get("ratios", {}))
     results = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -840,6 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "lighthouse": audits,
         "axe": axe,
         "dashboard": {k: v for k, v in board.items() if k not in ("ratios", "profile")},
+        "replicas": {k: v for k, v in past_one.items() if k != "ratios"},
         "ratios": figures,
         "targets": {name: dataclasses.asdict(goal) for name, goal in goals.items()},
         "met": {name: goals[name].met(value) for name, value in figures.items() if name in goals},

@@ -5,8 +5,8 @@ The fixtures `postgres_server` (one a session) and `postgres_url` (a test's empt
 are registered by importing them into a conftest.py.
 
 initdb and postgres refuse to run as root, and this machine's tests do: as root, the server
-runs as the `postgres` system user the package creates, in a folder that user owns. Durability
-is off (fsync, synchronous commit): a test's database outlives nothing.
+runs as the `postgres` system user the package creates, in a folder that user owns. For tests,
+durability is off (fsync, synchronous commit): a test's database outlives nothing.
 """
 
 from __future__ import annotations
@@ -85,19 +85,17 @@ class PostgresServer:
             "--no-instructions",
         )  # fmt: skip
 
-    def start(self) -> None:
-        options = " ".join(
-            f"-c {setting}"
-            for setting in (
-                f"port={self.port}",
-                "listen_addresses=127.0.0.1",
-                f"unix_socket_directories={self.root}",
-                "fsync=off",
-                "synchronous_commit=off",
-                "full_page_writes=off",
-                "max_connections=200",
-            )
-        )
+    def start(self, durable: bool = False) -> None:
+        """Start the server; not `durable` (for tests), it never waits for the disk."""
+        settings = [
+            f"port={self.port}",
+            "listen_addresses=127.0.0.1",
+            f"unix_socket_directories={self.root}",
+            "max_connections=200",
+        ]
+        if not durable:
+            settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+        options = " ".join(f"-c {setting}" for setting in settings)
         self._check(
             str(self.bin_dir / "pg_ctl"), "start", "--pgdata", str(self.data), "--wait",
             "--timeout", str(_START_SECONDS), "--log", str(self.root / "server.log"),
@@ -118,16 +116,19 @@ class PostgresServer:
         return self.url(name)
 
 
+class PostgresMissing(RuntimeError):
+    """PostgreSQL is not installed on this machine."""
+
+
 @contextlib.contextmanager
-def running_server() -> Iterator[PostgresServer]:
-    """A server for the duration of the block; skips the test (fails it in CI) when
-    PostgreSQL is not installed."""
+def running_server(durable: bool = False) -> Iterator[PostgresServer]:
+    """A server for the duration of the block (`make bench` uses it too, `durable`: with
+    PostgreSQL's default fsync and synchronous commit, as a real deployment runs it)."""
     pg_ctl = find_binary("pg_ctl")
     if pg_ctl is None or find_binary("initdb") is None:
-        message = "PostgreSQL is not installed: `make postgres` installs Debian's package"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        raise PostgresMissing(
+            "PostgreSQL is not installed: `make postgres` installs Debian's package"
+        )
     root = Path(tempfile.mkdtemp(prefix="kb-postgres-"))
     if os.geteuid() == 0:
         user = pwd.getpwnam(SERVER_USER)
@@ -135,7 +136,7 @@ def running_server() -> Iterator[PostgresServer]:
     server = PostgresServer(root, pg_ctl.parent)
     try:
         server.init()
-        server.start()
+        server.start(durable)
         yield server
     finally:
         with contextlib.suppress(RuntimeError):
@@ -145,8 +146,14 @@ def running_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    with running_server() as server:
-        yield server
+    """The session's server; skips the test (fails it in CI) when PostgreSQL is missing."""
+    try:
+        with running_server() as server:
+            yield server
+    except PostgresMissing as missing:
+        if os.environ.get("CI"):
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
 
 
 @pytest.fixture(scope="module")
