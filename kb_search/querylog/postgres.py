@@ -325,11 +325,12 @@ class PostgresStore:
                 raise StoreBusy(f"{safe_url(self.url)}: {error}") from error
             raise
 
-    def _migrate(self, conn: Connection) -> None:
+    def _migrate(self, conn: Connection) -> int:
         """Create or upgrade the schema, once per store; under a lock, so that replicas
-        starting together do not both migrate."""
+        starting together do not both migrate. The version found (0: none), or -1 when this
+        store had migrated already."""
         if self._migrated:
-            return
+            return -1
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             conn.execute("CREATE TABLE IF NOT EXISTS kb_schema (version INTEGER NOT NULL)")
@@ -347,6 +348,7 @@ class PostgresStore:
             elif version != SCHEMA_VERSION:
                 conn.execute("UPDATE kb_schema SET version = %s", (SCHEMA_VERSION,))
         self._migrated = True
+        return version
 
     def close(self) -> None:
         with self._lock:
@@ -609,15 +611,11 @@ class PostgresStore:
             with psycopg.connect(
                 self.url, autocommit=True, connect_timeout=max(1, round(self.connect_seconds))
             ) as conn:
-                (found,) = conn.execute("SELECT to_regclass('kb_schema') IS NOT NULL").fetchall()
-                row = conn.execute("SELECT version FROM kb_schema").fetchone() if found[0] else None
                 self._migrated = False
-                self._migrate(conn)
-        except psycopg.Error as error:
-            if _is_busy(error):
-                raise StoreBusy(f"{safe_url(self.url)}: {error}") from error
-            raise
-        return (0 if row is None else int(row[0])), SCHEMA_VERSION
+                found = self._migrate(conn)
+        except psycopg.Error as error:  # unreachable, or not allowed to make tables, say
+            raise RuntimeError(str(error).strip()) from error
+        return found, SCHEMA_VERSION
 
 
 def _delete(conn: Connection, table: str, column: str, before: datetime | date) -> int:

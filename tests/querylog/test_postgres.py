@@ -349,4 +349,5 @@ def test_kb_log_migrate_says_an_unreachable_database_plainly_without_its_passwor
     assert main(["log", "migrate", "--log-url", url]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "Traceback" not in err
-    assert err.startswith("kb: postgresql://kb@127.0.0.1:") and "hunter2" not in err
+    assert err.startswith("kb: the query log postgresql://kb@127.0.0.1:")
+    assert "cannot be migrated: connection failed" in err and "hunter2" not in err

@@ -270,8 +270,8 @@ def test_a_retried_batch_of_every_kind_of_event_counts_once(backend: Backend) ->
 
 
 def _customers(seed: int = 7) -> list[list[Event]]:
-    """Ten days of two languages' visits: searches that found nothing and were said again,
-    clicks at a position, votes with reasons, contact views. Phases: what one replica would
+    """Ten days of two languages' visits (some in both): searches that found nothing and were
+    said again, clicks at a position, votes with reasons, contact views. Phases: what one replica would
     have written by then (searches before their clicks)."""
     rng = random.Random(seed)
     words = {
@@ -286,6 +286,8 @@ def _customers(seed: int = 7) -> list[list[Event]]:
         session = f"visit-{visit:04d}" if visit % 9 else None
         at = NOW - timedelta(days=rng.randrange(10), minutes=rng.randrange(600), seconds=visit)
         for step in range(rng.randrange(1, 4)):
+            if visit % 5 == 1 and step == 1:  # some visits go on in the other language
+                language = "sv" if language == "en" else "en"
             found = rng.choice((0, 0, 2, 5))
             category = "returns" if rng.random() < 0.2 else None
             event = SearchEvent(
