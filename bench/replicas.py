@@ -69,7 +69,7 @@ def _process_seconds(root: int) -> float:
         parents[pid] = int(fields[1])
         times[pid] = (int(fields[11]) + int(fields[12])) / TICKS
     family, waiting = set(), [root]
-    while waiting:  # uvicorn's supervisor, its workers (and what they start)
+    while waiting:  # the supervisor, its workers (and what they start)
         pid = waiting.pop()
         family.add(pid)
         waiting += [child for child, parent in parents.items() if parent == pid]
@@ -168,6 +168,18 @@ def replicas(release_dir: Path, pg_url: str) -> Iterator[list[int]]:
         yield [stack.enter_context(reliability.serving(release_dir, pg_url)) for _ in range(2)]
 
 
+def _until_logged(pg_url: str, searches: int, seconds: float = 30) -> None:
+    """Wait until the log holds `searches` searches (each replica writes every 50 ms; the
+    figures count whatever is there after `seconds`)."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute("SELECT COUNT(*) FROM searches").fetchone()
+            if row is not None and row[0] >= searches:
+                return
+            time.sleep(0.1)
+
+
 def replica_figures(
     ports: list[int], pg_url: str, queries: list[str], searches: int
 ) -> dict[str, Any]:
@@ -192,9 +204,7 @@ def replica_figures(
                     clicked.add(found["search_id"])
 
     reliability.together([functools.partial(customer, n) for n in range(4)])
-    for port in ports:  # until each replica has written what it holds
-        while _request(port, "GET", "/healthz")["log"]["queued"]:
-            time.sleep(0.1)
+    _until_logged(pg_url, len(sent))
     with psycopg.connect(pg_url) as conn:
         rows: dict[str, int] = dict(
             conn.execute("SELECT search_id, COUNT(*) FROM searches GROUP BY search_id").fetchall()
