@@ -271,8 +271,8 @@ def test_a_retried_batch_of_every_kind_of_event_counts_once(backend: Backend) ->
 
 def _customers(seed: int = 7) -> list[list[Event]]:
     """Ten days of two languages' visits (some in both): searches that found nothing and were
-    said again, clicks at a position, votes with reasons, contact views. Phases: what one replica would
-    have written by then (searches before their clicks)."""
+    said again, clicks at a position, votes with reasons, contact views. Phases: what one
+    replica would have written by then (searches before their clicks)."""
     rng = random.Random(seed)
     words = {
         "en": ["gift wrap", "retrun label", "return label", "size guide", "track parcel",
