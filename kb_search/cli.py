@@ -142,7 +142,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C, raised again once it has stopped
         server.run()
-    if not server.started:  # the port is taken, say: uvicorn said why
+    if not server.started:  # stopped before it could start (uvicorn has said why)
         raise SystemExit(3)
 
 
