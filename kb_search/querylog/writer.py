@@ -125,9 +125,14 @@ class BatchingWriter:
             self.store.close()
 
     def health(self) -> WriterHealth:
+        """`queued`: every event not yet written, the batch being written (or retried) too."""
         with self._cond:
             return WriterHealth(
-                self._pending_count, self._written, self._dropped, self._retrying, self._last_error
+                self._recorded - self._done,
+                self._written,
+                self._dropped,
+                self._retrying,
+                self._last_error,
             )
 
     def _run(self) -> None:
