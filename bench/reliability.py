@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -306,23 +307,8 @@ def release_figures(work: Path, seconds: float, every: float) -> dict[str, Any]:
 
 def together(work: list[Callable[[], Any]]) -> list[Any]:
     """Each function in its own thread, at once; their results (the first error raised)."""
-    results: list[Any] = [None] * len(work)
-    errors: list[BaseException] = []
-
-    def one(index: int) -> None:
-        try:
-            results[index] = work[index]()
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
+    with ThreadPoolExecutor(len(work)) as pool:
+        return list(pool.map(lambda call: call(), work))
 
 
 def under_load(

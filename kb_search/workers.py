@@ -39,11 +39,14 @@ STARTUP_FAILURE = 3  # uvicorn's exit code when a server cannot start: not worth
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def listener(host: str, port: int) -> socket.socket:
     """A TCP socket bound to (host, port) that other processes of this user may bind too;
     asyncio makes it listen once the worker's app has started."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -57,8 +60,7 @@ def listener(host: str, port: int) -> socket.socket:
 def _port_is_free(host: str, port: int) -> None:
     """Raise OSError if anything listens on the port, even with SO_REUSEPORT (another
     `kb serve --workers`, or workers a killed supervisor left)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
 
